@@ -1,0 +1,91 @@
+/* vt-test-server.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "vt-test-server.h"
+
+#include <signal.h>
+#include <string.h>
+
+struct _VtTestServer
+{
+  GSubprocess *process;
+  char        *url;
+};
+
+const char *
+vt_test_server_get_path (void)
+{
+  const char *path = g_getenv ("VT_SERVER_PATH");
+
+  return path != NULL ? path : VT_SERVER_BUILD_PATH;
+}
+
+VtTestServer *
+vt_test_server_startv (const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *line = NULL;
+  const char *prefix = "vt-server listening on ";
+  VtTestServer *server;
+
+  g_ptr_array_add (argv, (gpointer) vt_test_server_get_path ());
+  g_ptr_array_add (argv, (gpointer) "--port");
+  g_ptr_array_add (argv, (gpointer) "0");
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  server = g_new0 (VtTestServer, 1);
+  server->process = g_subprocess_newv ((const char * const *) argv->pdata,
+                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+
+  /* Blocks until the server announces itself: awaiting, not sleeping. */
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, prefix));
+  server->url = g_strdup (line + strlen (prefix));
+
+  return server;
+}
+
+VtTestServer *
+vt_test_server_start (const char *first_arg,
+                      ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  va_list ap;
+
+  va_start (ap, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+
+  return vt_test_server_startv ((const char * const *) args->pdata);
+}
+
+const char *
+vt_test_server_get_url (VtTestServer *server)
+{
+  return server->url;
+}
+
+void
+vt_test_server_stop (VtTestServer *server)
+{
+  if (server == NULL)
+    return;
+
+  g_subprocess_send_signal (server->process, SIGTERM);
+  g_subprocess_wait (server->process, NULL, NULL);
+  g_clear_object (&server->process);
+  g_free (server->url);
+  g_free (server);
+}

@@ -1,0 +1,33 @@
+/* vt-test-server.h: spawn the built vt-server for a test and stop it
+ *
+ * The one helper every integration test uses: C tests call it directly,
+ * Python and GJS tests run under vt-with-server, which is built on it.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _VtTestServer VtTestServer;
+
+/* Starts vt-server with --port 0 and the given extra arguments (a
+ * NULL-terminated list), waits for its announce line and returns.
+ * Aborts the test on failure. */
+VtTestServer *vt_test_server_start      (const char   *first_arg,
+                                         ...) G_GNUC_NULL_TERMINATED;
+VtTestServer *vt_test_server_startv     (const char * const *args);
+/* "http://127.0.0.1:PORT", no trailing slash */
+const char   *vt_test_server_get_url    (VtTestServer *server);
+/* Terminates the process and waits for it. */
+void          vt_test_server_stop       (VtTestServer *server);
+/* The path of the built vt-server (VT_SERVER_PATH in the environment,
+ * else the build-time path). */
+const char   *vt_test_server_get_path   (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTestServer, vt_test_server_stop)
+
+G_END_DECLS
