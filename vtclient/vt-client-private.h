@@ -1,0 +1,19 @@
+/* vt-client-private.h: what watches call back into the client
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "vt-client.h"
+#include "vt-watch-private.h"
+
+G_BEGIN_DECLS
+
+void vt_client_emit_status_changed (VtClient   *self,
+                                    const char *job_id,
+                                    VtStatus    status);
+void vt_client_watch_finished      (VtClient   *self,
+                                    VtWatch    *watch);
+
+G_END_DECLS

@@ -1,0 +1,43 @@
+/* vt-job-response-private.h: bytes to job observation (pure parser)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "vt-enums.h"
+
+G_BEGIN_DECLS
+
+/* The largest response body the client accepts; anything bigger is a
+ * protocol error rather than memory we would have to hold. */
+#define VT_JOB_RESPONSE_MAX_SIZE (64 * 1024)
+
+/* What one response told us about a job. Optional numbers are negative
+ * when the server did not send them. */
+typedef struct
+{
+  VtStatus  status;
+  double    progress;
+  double    eta;
+  char     *id;
+} VtJobObservation;
+
+void     vt_job_observation_clear  (VtJobObservation *observation);
+gboolean vt_job_status_from_string (const char       *str,
+                                    VtStatus         *status);
+gboolean vt_job_response_parse     (const char       *data,
+                                    gsize             length,
+                                    VtJobObservation *observation,
+                                    GError          **error);
+char    *vt_job_response_parse_id  (const char       *data,
+                                    gsize             length,
+                                    GError          **error);
+GBytes  *vt_job_request_build      (const char       *source_url,
+                                    const char       *target_language);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VtJobObservation, vt_job_observation_clear)
+
+G_END_DECLS

@@ -1,0 +1,59 @@
+/* vt-schedule-private.h: when to ask next (pure policy, no I/O)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "vt-enums.h"
+
+G_BEGIN_DECLS
+
+/* A snapshot of the client's settings, taken when a watch starts so that
+ * changing a property never disturbs a watch in flight. Times in seconds. */
+typedef struct
+{
+  double       initial_wait;
+  double       backoff_factor;
+  double       jitter;
+  VtJitterMode jitter_mode;
+  guint        max_attempts;   /* requests per watch, 0 = no cap */
+  double       max_wait_time;  /* budget from the first request */
+  double       min_interval;   /* floor for hinted waits */
+  double       max_interval;   /* ceiling for hinted waits */
+} VtScheduleConfig;
+
+/* What the server told us about the next poll; negative means absent. */
+typedef struct
+{
+  double retry_after;
+  double eta;
+} VtScheduleHints;
+
+#define VT_SCHEDULE_NO_HINTS ((VtScheduleHints) { -1.0, -1.0 })
+
+double   vt_schedule_backoff      (const VtScheduleConfig *config,
+                                   guint                   attempts,
+                                   GRand                  *rand);
+double   vt_schedule_hinted       (const VtScheduleConfig *config,
+                                   const VtScheduleHints  *hints);
+gboolean vt_schedule_fit_deadline (const VtScheduleConfig *config,
+                                   double                  elapsed,
+                                   double                  delay,
+                                   double                 *fitted);
+gboolean vt_schedule_next_delay   (const VtScheduleConfig *config,
+                                   guint                   attempts,
+                                   double                  elapsed,
+                                   const VtScheduleHints  *hints,
+                                   GRand                  *rand,
+                                   double                 *delay);
+gboolean vt_schedule_retry_delay  (const VtScheduleConfig *config,
+                                   guint                   failures,
+                                   double                  elapsed,
+                                   double                  retry_after,
+                                   GRand                  *rand,
+                                   double                 *delay);
+
+G_END_DECLS

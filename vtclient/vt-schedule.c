@@ -1,0 +1,177 @@
+/* vt-schedule.c: when to ask next
+ *
+ * The schedule is a handful of pure functions over a configuration, the
+ * number of requests made so far and the time used. It never touches the
+ * network or the main loop, and draws randomness from a GRand it is given,
+ * so tests pin every wait to the millisecond with a seeded GRand.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <math.h>
+
+#include "vt-schedule-private.h"
+
+/*
+ * vt_schedule_backoff:
+ * @attempts: requests made so far, all of which saw "pending" (>= 1)
+ *
+ * The seed's exponential backoff: initial × factor^(attempts-1), with
+ * jitter applied according to the jitter mode, never below zero.
+ */
+double
+vt_schedule_backoff (const VtScheduleConfig *config,
+                     guint                   attempts,
+                     GRand                  *rand)
+{
+  double base;
+
+  g_return_val_if_fail (attempts >= 1, 0.0);
+
+  base = config->initial_wait * pow (config->backoff_factor, attempts - 1);
+
+  switch (config->jitter_mode)
+    {
+    case VT_JITTER_MODE_FULL:
+      return base > 0 ? g_rand_double_range (rand, 0.0, base) : 0.0;
+
+    case VT_JITTER_MODE_SYMMETRIC:
+    default:
+      if (config->jitter > 0)
+        base += g_rand_double_range (rand, -config->jitter, config->jitter);
+      return MAX (base, 0.0);
+    }
+}
+
+/*
+ * vt_schedule_hinted:
+ *
+ * The wait a server suggested, clamped to [min_interval, max_interval].
+ * An ETA is preferred to Retry-After: it says when the job should end,
+ * where Retry-After only says how often the server wants to be asked.
+ * Returns a negative value when there is no usable hint.
+ */
+double
+vt_schedule_hinted (const VtScheduleConfig *config,
+                    const VtScheduleHints  *hints)
+{
+  double wait;
+
+  if (hints == NULL)
+    return -1.0;
+
+  if (hints->eta >= 0)
+    wait = hints->eta;
+  else if (hints->retry_after >= 0)
+    wait = hints->retry_after;
+  else
+    return -1.0;
+
+  wait = MAX (wait, config->min_interval);
+  if (config->max_interval > 0)
+    wait = MIN (wait, config->max_interval);
+
+  return wait;
+}
+
+/*
+ * vt_schedule_fit_deadline:
+ * @elapsed: seconds since the first request
+ * @delay: the wait the policy wants
+ * @fitted: (out): the wait to use
+ *
+ * Unlike the seed, a watch never gives up early: a wait that would pass the
+ * deadline is shortened so the last request lands exactly on it. Returns
+ * %FALSE when the budget is already used up.
+ */
+gboolean
+vt_schedule_fit_deadline (const VtScheduleConfig *config,
+                          double                  elapsed,
+                          double                  delay,
+                          double                 *fitted)
+{
+  double left = config->max_wait_time - elapsed;
+
+  if (left <= 0)
+    return FALSE;
+
+  *fitted = MIN (delay, left);
+  return TRUE;
+}
+
+/*
+ * vt_schedule_next_delay:
+ * @attempts: requests made so far (>= 1)
+ * @elapsed: seconds since the first request
+ * @hints: (nullable): what the last response suggested
+ * @delay: (out): seconds to wait before the next request
+ *
+ * Returns: %FALSE when the watch must stop with a timeout: the attempts are
+ * used up or the budget is.
+ */
+gboolean
+vt_schedule_next_delay (const VtScheduleConfig *config,
+                        guint                   attempts,
+                        double                  elapsed,
+                        const VtScheduleHints  *hints,
+                        GRand                  *rand,
+                        double                 *delay)
+{
+  double wait;
+
+  if (config->max_attempts > 0 && attempts >= config->max_attempts)
+    return FALSE;
+
+  wait = vt_schedule_hinted (config, hints);
+  if (wait < 0)
+    wait = vt_schedule_backoff (config, attempts, rand);
+
+  return vt_schedule_fit_deadline (config, elapsed, wait, delay);
+}
+
+/*
+ * vt_schedule_retry_delay:
+ * @failures: consecutive failed requests (>= 1)
+ * @elapsed: seconds since the first request
+ * @retry_after: what the server asked for, negative when it did not
+ * @delay: (out): seconds to wait before trying again
+ *
+ * The transient-fault policy, kept apart from the polling schedule: a
+ * flaky network must not push the next status poll further out. Waits
+ * grow as initial × factor^(failures-1) with "equal jitter" (half fixed,
+ * half random, so a fleet of clients that failed together does not retry
+ * together), capped by max_interval; a server's Retry-After wins when
+ * given. Either way the deadline is kept.
+ *
+ * Returns: %FALSE when the budget is used up.
+ */
+gboolean
+vt_schedule_retry_delay (const VtScheduleConfig *config,
+                         guint                   failures,
+                         double                  elapsed,
+                         double                  retry_after,
+                         GRand                  *rand,
+                         double                 *delay)
+{
+  double wait;
+
+  g_return_val_if_fail (failures >= 1, FALSE);
+
+  if (retry_after >= 0)
+    wait = retry_after;
+  else
+    {
+      double base = config->initial_wait * pow (config->backoff_factor, failures - 1);
+
+      if (config->max_interval > 0)
+        base = MIN (base, config->max_interval);
+      wait = base > 0 ? base / 2 + g_rand_double_range (rand, 0.0, base / 2) : 0.0;
+    }
+
+  if (config->max_interval > 0)
+    wait = MIN (wait, config->max_interval);
+
+  return vt_schedule_fit_deadline (config, elapsed, wait, delay);
+}
