@@ -1,0 +1,66 @@
+# build-aux/common.sh: shared by build-aux/run-main-job and build-aux/run-tests.
+# Source it; it defines two functions and changes nothing by itself.
+#
+#   vt_install_deps   install the Debian 12 packages vtclient needs, only the
+#                     missing ones (sudo only when not root; VT_SKIP_DEPS=1
+#                     skips the step)
+#   vt_setup_build DIR [MESON-OPTIONS...]
+#                     configure DIR, or reconfigure it when it already is a
+#                     meson build directory, then build it
+
+vt_packages=(
+  # toolchain and build system
+  meson ninja-build pkg-config gcc clang
+  # the library's dependencies
+  libglib2.0-dev libsoup-3.0-dev libjson-glib-dev
+  # introspection, the Python and JavaScript bindings and their tests
+  gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0
+  gir1.2-soup-3.0 gir1.2-json-1.0 gjs python3 python3-gi
+  # the API reference
+  gi-docgen
+  # TLS and proxy modules for GIO (libsoup warns without them), memory checks
+  glib-networking valgrind
+)
+
+vt_install_deps () {
+  local missing=() pkg
+  local sudo=()
+
+  if [ "${VT_SKIP_DEPS:-0}" = 1 ]; then
+    return 0
+  fi
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "vtclient: not a Debian system; install by hand: ${vt_packages[*]}" >&2
+    return 0
+  fi
+
+  for pkg in "${vt_packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
+      missing+=("$pkg")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo=(sudo)
+  fi
+  echo "vtclient: installing ${missing[*]}"
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+vt_setup_build () {
+  local dir=$1
+  shift
+
+  if [ -f "$dir/meson-private/coredata.dat" ]; then
+    meson setup --reconfigure "$dir" "$@"
+  else
+    rm -rf "$dir"
+    meson setup "$dir" "$@"
+  fi
+  meson compile -C "$dir"
+}
