@@ -45,12 +45,16 @@ vt_job_status_from_string (const char *str,
  * deep; a job is a flat object. */
 #define MAX_JSON_DEPTH 32
 
+/* A cheap pass before json-glib: refuses nesting deeper than @max_depth,
+ * and anything but white space after the top-level value is closed (which
+ * json-glib would quietly accept: "{...}{...}" is not a job). */
 static gboolean
-json_depth_within (const char *data,
-                   gsize       length,
-                   guint       max_depth)
+json_shape_ok (const char *data,
+               gsize       length,
+               guint       max_depth)
 {
   gboolean in_string = FALSE;
+  gboolean closed = FALSE;
   guint depth = 0;
 
   for (gsize i = 0; i < length; i++)
@@ -64,6 +68,8 @@ json_depth_within (const char *data,
           else if (c == '"')
             in_string = FALSE;
         }
+      else if (closed && !g_ascii_isspace (c))
+        return FALSE;
       else if (c == '"')
         in_string = TRUE;
       else if (c == '{' || c == '[')
@@ -72,7 +78,7 @@ json_depth_within (const char *data,
             return FALSE;
         }
       else if ((c == '}' || c == ']') && depth > 0)
-        depth--;
+        closed = --depth == 0;
     }
 
   return TRUE;
@@ -105,10 +111,11 @@ parse_object (JsonParser  *parser,
       return NULL;
     }
 
-  if (!json_depth_within (data, length, MAX_JSON_DEPTH))
+  if (!json_shape_ok (data, length, MAX_JSON_DEPTH))
     {
       g_set_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_PROTOCOL,
-                   "Response body nests deeper than %d levels", MAX_JSON_DEPTH);
+                   "Response body nests deeper than %d levels or has data "
+                   "after its JSON value", MAX_JSON_DEPTH);
       return NULL;
     }
 
