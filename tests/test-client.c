@@ -140,6 +140,9 @@ fixture_tear_down (Fixture       *f,
 {
   g_clear_object (&f->client);
   g_clear_object (&f->result);
+  /* Let the server see the client's connections close before it goes. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   soup_server_disconnect (f->server);
   g_clear_object (&f->server);
   g_ptr_array_unref (f->held);

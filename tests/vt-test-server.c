@@ -32,6 +32,17 @@ vt_test_server_startv (const char * const *args)
   const char *prefix = "vt-server listening on ";
   VtTestServer *server;
 
+  /* Under `meson test --setup valgrind` the server is checked too. */
+  if (g_getenv ("VT_VALGRIND") != NULL)
+    {
+      g_ptr_array_add (argv, (gpointer) "valgrind");
+      g_ptr_array_add (argv, (gpointer) "--error-exitcode=97");
+      g_ptr_array_add (argv, (gpointer) "--leak-check=full");
+      g_ptr_array_add (argv, (gpointer) "--errors-for-leak-kinds=definite");
+      g_ptr_array_add (argv, (gpointer) "--suppressions=/usr/share/glib-2.0/valgrind/glib.supp");
+      g_ptr_array_add (argv, (gpointer) "--suppressions=" VT_SOURCE_DIR "/tests/vtclient.supp");
+      g_ptr_array_add (argv, (gpointer) "-q");
+    }
   g_ptr_array_add (argv, (gpointer) vt_test_server_get_path ());
   g_ptr_array_add (argv, (gpointer) "--port");
   g_ptr_array_add (argv, (gpointer) "0");
@@ -85,6 +96,10 @@ vt_test_server_stop (VtTestServer *server)
 
   g_subprocess_send_signal (server->process, SIGTERM);
   g_subprocess_wait (server->process, NULL, NULL);
+  /* The server exits cleanly on SIGTERM; anything else (a crash, a leak
+   * under valgrind) fails the test that ran it. */
+  g_assert_true (g_subprocess_get_if_exited (server->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
   g_clear_object (&server->process);
   g_free (server->url);
   g_free (server);
