@@ -7,6 +7,9 @@
 #   vt_setup_build DIR [MESON-OPTIONS...]
 #                     configure DIR, or reconfigure it when it already is a
 #                     meson build directory, then build it
+#   vt_test_totals DIR
+#                     print the last `meson test -C DIR` run's totals as one
+#                     line, "tests: N passed, N failed[, N skipped]"
 
 vt_packages=(
   # toolchain and build system
@@ -63,4 +66,24 @@ vt_setup_build () {
     meson setup "$dir" "$@"
   fi
   meson compile -C "$dir"
+}
+
+vt_test_totals () {
+  /usr/bin/python3 - "$1/meson-logs/testlog.json" <<'PY'
+import json, sys
+counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+with open(sys.argv[1], encoding='utf-8') as log:
+    for line in log:
+        result = json.loads(line)['result']
+        if result in ('OK', 'EXPECTEDFAIL'):
+            counts['passed'] += 1
+        elif result == 'SKIP':
+            counts['skipped'] += 1
+        else:
+            counts['failed'] += 1
+line = 'tests: %(passed)d passed, %(failed)d failed' % counts
+if counts['skipped']:
+    line += ', %(skipped)d skipped' % counts
+print(line)
+PY
 }
