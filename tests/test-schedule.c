@@ -139,7 +139,7 @@ test_deadline_aware_last_attempt (void)
   config.jitter = 0;
   for (guint i = 1; i < G_N_ELEMENTS (expected_times); i++)
     {
-      g_assert_true (vt_schedule_next_delay (&config, attempts, now, NULL, rand, &delay));
+      g_assert_true (vt_schedule_next_delay (&config, attempts, now, NULL, NULL, rand, &delay));
       now += delay;
       attempts++;
       g_assert_cmpfloat_with_epsilon (now, expected_times[i], 1e-9);
@@ -147,7 +147,7 @@ test_deadline_aware_last_attempt (void)
 
   /* The budget is used up: stop, though attempts remain. */
   g_assert_cmpuint (attempts, <, config.max_attempts);
-  g_assert_false (vt_schedule_next_delay (&config, attempts, now, NULL, rand, &delay));
+  g_assert_false (vt_schedule_next_delay (&config, attempts, now, NULL, NULL, rand, &delay));
 }
 
 static void
@@ -172,13 +172,13 @@ test_attempt_cap (void)
   double delay;
 
   config.max_wait_time = 1e9;
-  g_assert_true (vt_schedule_next_delay (&config, 9, 0.0, NULL, rand, &delay));
-  g_assert_false (vt_schedule_next_delay (&config, 10, 0.0, NULL, rand, &delay));
-  g_assert_false (vt_schedule_next_delay (&config, 11, 0.0, NULL, rand, &delay));
+  g_assert_true (vt_schedule_next_delay (&config, 9, 0.0, NULL, NULL, rand, &delay));
+  g_assert_false (vt_schedule_next_delay (&config, 10, 0.0, NULL, NULL, rand, &delay));
+  g_assert_false (vt_schedule_next_delay (&config, 11, 0.0, NULL, NULL, rand, &delay));
 
   /* 0 lifts the cap. */
   config.max_attempts = 0;
-  g_assert_true (vt_schedule_next_delay (&config, 1000, 0.0, NULL, rand, &delay));
+  g_assert_true (vt_schedule_next_delay (&config, 1000, 0.0, NULL, NULL, rand, &delay));
 }
 
 static void
@@ -193,12 +193,12 @@ test_hints_preferred_and_clamped (void)
   g_assert_cmpfloat (vt_schedule_hinted (&config, NULL), <, 0);
 
   hints.retry_after = 3;
-  g_assert_true (vt_schedule_next_delay (&config, 1, 0.0, &hints, rand, &delay));
+  g_assert_true (vt_schedule_next_delay (&config, 1, 0.0, &hints, NULL, rand, &delay));
   g_assert_cmpfloat_with_epsilon (delay, 3.0, 1e-9);
 
   /* An ETA says when the job ends: it wins over Retry-After. */
   hints.eta = 7.5;
-  g_assert_true (vt_schedule_next_delay (&config, 1, 0.0, &hints, rand, &delay));
+  g_assert_true (vt_schedule_next_delay (&config, 1, 0.0, &hints, NULL, rand, &delay));
   g_assert_cmpfloat_with_epsilon (delay, 7.5, 1e-9);
 
   hints.eta = 0.0;
@@ -207,7 +207,7 @@ test_hints_preferred_and_clamped (void)
   g_assert_cmpfloat_with_epsilon (vt_schedule_hinted (&config, &hints), 30.0, 1e-9);
 
   /* And the deadline still holds. */
-  g_assert_true (vt_schedule_next_delay (&config, 1, 55.0, &hints, rand, &delay));
+  g_assert_true (vt_schedule_next_delay (&config, 1, 55.0, &hints, NULL, rand, &delay));
   g_assert_cmpfloat_with_epsilon (delay, 5.0, 1e-9);
 }
 

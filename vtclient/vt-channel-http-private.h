@@ -40,7 +40,15 @@ typedef struct
   GError           *error;   /* set unless kind is VT_EXCHANGE_OK */
 } VtExchange;
 
+VtExchange     *vt_exchange_new                 (void);
 void            vt_exchange_free                (VtExchange         *exchange);
+void            vt_exchange_read_headers        (VtExchange         *exchange,
+                                                 SoupMessage        *message);
+void            vt_exchange_set_http_error      (VtExchange         *exchange,
+                                                 SoupMessage        *message);
+void            vt_exchange_set_send_error      (VtExchange         *exchange,
+                                                 GError             *error,
+                                                 GCancellable       *cancellable);
 VtCapabilities  vt_capabilities_parse           (const char         *header);
 double          vt_retry_after_parse            (const char         *value,
                                                  GDateTime          *now);

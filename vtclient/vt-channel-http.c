@@ -15,6 +15,33 @@
 #include "vt-channel-http-private.h"
 #include "vt-error.h"
 
+VtExchange *
+vt_exchange_new (void)
+{
+  VtExchange *exchange = g_new0 (VtExchange, 1);
+
+  exchange->hints = VT_SCHEDULE_NO_HINTS;
+  exchange->observation.progress = -1.0;
+  exchange->observation.eta = -1.0;
+
+  return exchange;
+}
+
+/* Status line and the headers every channel reads. */
+void
+vt_exchange_read_headers (VtExchange  *exchange,
+                          SoupMessage *message)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+
+  exchange->http_status = soup_message_get_status (message);
+  exchange->capabilities =
+    vt_capabilities_parse (soup_message_headers_get_one (headers, "Vt-Capabilities"));
+  exchange->hints.retry_after =
+    vt_retry_after_parse (soup_message_headers_get_one (headers, "Retry-After"), now);
+}
+
 void
 vt_exchange_free (VtExchange *exchange)
 {
@@ -316,16 +343,38 @@ is_transient_http_status (guint status)
 
 /* Network trouble is worth another try; a certificate we do not trust is
  * not going to change between two polls. */
-static gboolean
-is_transient_error (const GError *error)
+/*
+ * vt_exchange_set_send_error:
+ *
+ * Classifies a request that got no answer. Network trouble is worth another
+ * try; a certificate we do not trust is not going to change between two
+ * polls.
+ */
+void
+vt_exchange_set_send_error (VtExchange   *exchange,
+                            GError       *error,
+                            GCancellable *cancellable)
 {
-  return error->domain != G_TLS_ERROR &&
-         !g_error_matches (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_PROTOCOL);
+  if (g_cancellable_is_cancelled (cancellable))
+    exchange->kind = VT_EXCHANGE_CANCELLED;
+  else if (error->domain == G_TLS_ERROR)
+    exchange->kind = VT_EXCHANGE_FATAL;
+  else if (error->domain == VT_CLIENT_ERROR)
+    exchange->kind = VT_EXCHANGE_PROTOCOL;
+  else
+    exchange->kind = VT_EXCHANGE_TRANSIENT;
+  exchange->error = error;
 }
 
-static void
-classify_http_status (VtExchange  *exchange,
-                      SoupMessage *message)
+/*
+ * vt_exchange_set_http_error:
+ *
+ * Classifies a non-2xx answer: 404 and 401 are final, 5xx and 429 are
+ * worth retrying, other statuses are final.
+ */
+void
+vt_exchange_set_http_error (VtExchange  *exchange,
+                            SoupMessage *message)
 {
   guint status = soup_message_get_status (message);
   const char *reason = soup_message_get_reason_phrase (message);
@@ -364,38 +413,21 @@ on_job_sent (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   SoupMessage *message = g_task_get_task_data (task);
-  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
-  g_autoptr(VtExchange) exchange = g_new0 (VtExchange, 1);
+  g_autoptr(VtExchange) exchange = vt_exchange_new ();
   g_autoptr(GBytes) body = NULL;
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   GError *error = NULL;
 
-  exchange->hints = VT_SCHEDULE_NO_HINTS;
   body = vt_channel_http_send_finish (SOUP_SESSION (object), result, &error);
 
   if (body == NULL)
     {
-      GCancellable *cancellable = g_task_get_cancellable (task);
-
-      if (g_cancellable_is_cancelled (cancellable))
-        exchange->kind = VT_EXCHANGE_CANCELLED;
-      else if (is_transient_error (error))
-        exchange->kind = VT_EXCHANGE_TRANSIENT;
-      else if (error->domain == VT_CLIENT_ERROR)
-        exchange->kind = VT_EXCHANGE_PROTOCOL;
-      else
-        exchange->kind = VT_EXCHANGE_FATAL;
-      exchange->error = error;
+      vt_exchange_set_send_error (exchange, error, g_task_get_cancellable (task));
       g_task_return_pointer (task, g_steal_pointer (&exchange),
                              (GDestroyNotify) vt_exchange_free);
       return;
     }
 
-  exchange->http_status = soup_message_get_status (message);
-  exchange->capabilities =
-    vt_capabilities_parse (soup_message_headers_get_one (headers, "Vt-Capabilities"));
-  exchange->hints.retry_after =
-    vt_retry_after_parse (soup_message_headers_get_one (headers, "Retry-After"), now);
+  vt_exchange_read_headers (exchange, message);
 
   if (SOUP_STATUS_IS_SUCCESSFUL (exchange->http_status))
     {
@@ -411,7 +443,7 @@ on_job_sent (GObject      *object,
         exchange->kind = VT_EXCHANGE_PROTOCOL;
     }
   else
-    classify_http_status (exchange, message);
+    vt_exchange_set_http_error (exchange, message);
 
   g_task_return_pointer (task, g_steal_pointer (&exchange),
                          (GDestroyNotify) vt_exchange_free);

@@ -13,7 +13,15 @@ G_BEGIN_DECLS
 void vt_client_emit_status_changed (VtClient   *self,
                                     const char *job_id,
                                     VtStatus    status);
+void vt_client_emit_progress_changed (VtClient *self,
+                                      const char *job_id,
+                                      double    progress,
+                                      double    eta);
 void vt_client_watch_finished      (VtClient   *self,
                                     VtWatch    *watch);
+void vt_client_learn               (VtClient   *self,
+                                    const char *base_url,
+                                    guint       capabilities,
+                                    double      duration);
 
 G_END_DECLS

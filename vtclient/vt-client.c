@@ -5,10 +5,12 @@
 
 #include "config.h"
 
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <string.h>
 
 #include "vt-channel-http-private.h"
+#include "vt-duration-model-private.h"
 #include "vt-client-private.h"
 #include "vt-enum-types.h"
 #include "vt-error.h"
@@ -77,14 +79,53 @@ struct _VtClient
   double        backoff_factor;
   double        jitter;
   double        request_timeout;
+  double        min_interval;
+  double        max_interval;
+  VtStrategy    strategy;
+  VtJitterMode  jitter_mode;
+  char         *token;
 
   SoupSession  *session;
 
-  /* Watches in flight, so dispose can end them. The sync API runs watches
-   * on other threads' contexts, hence the lock. */
-  GMutex        watches_lock;
+  /* Watches in flight, so dispose can end them, and what finished watches
+   * taught us per base URL. The sync API runs watches on other threads'
+   * contexts, hence the lock. */
+  GMutex        lock;
   GPtrArray    *watches;
+  GHashTable   *servers;   /* base URL → ServerKnowledge */
 };
+
+/* What the client learned about one server. */
+typedef struct
+{
+  VtDurationModel *model;
+  guint            capabilities;
+  gboolean         capabilities_known;
+} ServerKnowledge;
+
+static void
+server_knowledge_free (ServerKnowledge *knowledge)
+{
+  vt_duration_model_free (knowledge->model);
+  g_free (knowledge);
+}
+
+/* Called with the lock held. */
+static ServerKnowledge *
+lookup_server (VtClient   *self,
+               const char *base_url)
+{
+  ServerKnowledge *knowledge = g_hash_table_lookup (self->servers, base_url);
+
+  if (knowledge == NULL)
+    {
+      knowledge = g_new0 (ServerKnowledge, 1);
+      knowledge->model = vt_duration_model_new ();
+      g_hash_table_insert (self->servers, g_strdup (base_url), knowledge);
+    }
+
+  return knowledge;
+}
 
 enum {
   PROP_0,
@@ -95,11 +136,17 @@ enum {
   PROP_BACKOFF_FACTOR,
   PROP_JITTER,
   PROP_REQUEST_TIMEOUT,
+  PROP_MIN_INTERVAL,
+  PROP_MAX_INTERVAL,
+  PROP_STRATEGY,
+  PROP_JITTER_MODE,
+  PROP_TOKEN,
   N_PROPS
 };
 
 enum {
   STATUS_CHANGED,
+  PROGRESS_CHANGED,
   N_SIGNALS
 };
 
@@ -115,9 +162,9 @@ vt_client_dispose (GObject *object)
   g_autoptr(GPtrArray) watches = NULL;
 
   /* Ending a watch removes it from the array: work on a copy. */
-  g_mutex_lock (&self->watches_lock);
+  g_mutex_lock (&self->lock);
   watches = g_ptr_array_copy (self->watches, NULL, NULL);
-  g_mutex_unlock (&self->watches_lock);
+  g_mutex_unlock (&self->lock);
 
   for (guint i = 0; i < watches->len; i++)
     vt_watch_cancel (g_ptr_array_index (watches, i));
@@ -135,8 +182,10 @@ vt_client_finalize (GObject *object)
   VtClient *self = VT_CLIENT (object);
 
   g_clear_pointer (&self->base_url, g_free);
+  g_clear_pointer (&self->token, g_free);
   g_clear_pointer (&self->watches, g_ptr_array_unref);
-  g_mutex_clear (&self->watches_lock);
+  g_clear_pointer (&self->servers, g_hash_table_unref);
+  g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (vt_client_parent_class)->finalize (object);
 }
@@ -171,6 +220,21 @@ vt_client_get_property (GObject    *object,
       break;
     case PROP_REQUEST_TIMEOUT:
       g_value_set_double (value, self->request_timeout);
+      break;
+    case PROP_MIN_INTERVAL:
+      g_value_set_double (value, self->min_interval);
+      break;
+    case PROP_MAX_INTERVAL:
+      g_value_set_double (value, self->max_interval);
+      break;
+    case PROP_STRATEGY:
+      g_value_set_enum (value, self->strategy);
+      break;
+    case PROP_JITTER_MODE:
+      g_value_set_enum (value, self->jitter_mode);
+      break;
+    case PROP_TOKEN:
+      g_value_set_string (value, self->token);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -221,6 +285,30 @@ vt_client_set_property (GObject      *object,
       break;
     case PROP_REQUEST_TIMEOUT:
       set_double (self, &self->request_timeout, g_value_get_double (value), prop_id);
+      break;
+    case PROP_MIN_INTERVAL:
+      set_double (self, &self->min_interval, g_value_get_double (value), prop_id);
+      break;
+    case PROP_MAX_INTERVAL:
+      set_double (self, &self->max_interval, g_value_get_double (value), prop_id);
+      break;
+    case PROP_STRATEGY:
+      vt_client_set_strategy (self, g_value_get_enum (value));
+      break;
+    case PROP_JITTER_MODE:
+      if (self->jitter_mode != (VtJitterMode) g_value_get_enum (value))
+        {
+          self->jitter_mode = g_value_get_enum (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    case PROP_TOKEN:
+      if (g_strcmp0 (self->token, g_value_get_string (value)) != 0)
+        {
+          g_free (self->token);
+          self->token = g_value_dup_string (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -325,7 +413,92 @@ vt_client_class_init (VtClientClass *klass)
                          G_PARAM_READWRITE |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * VtClient:min-interval:
+   *
+   * The shortest wait between two polls a server hint (`Retry-After`, an
+   * ETA) or the learned schedule may ask for, in seconds.
+   */
+  props[PROP_MIN_INTERVAL] =
+    g_param_spec_double ("min-interval", NULL, NULL,
+                         0.0, G_MAXDOUBLE, DEFAULT_MIN_INTERVAL,
+                         G_PARAM_READWRITE |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * VtClient:max-interval:
+   *
+   * The longest wait between two polls a server hint or the learned
+   * schedule may ask for, and the cap of the retry policy's waits, in
+   * seconds. 0 means no cap.
+   */
+  props[PROP_MAX_INTERVAL] =
+    g_param_spec_double ("max-interval", NULL, NULL,
+                         0.0, G_MAXDOUBLE, DEFAULT_MAX_INTERVAL,
+                         G_PARAM_READWRITE |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * VtClient:strategy: (attributes org.gtk.Property.get=vt_client_get_strategy org.gtk.Property.set=vt_client_set_strategy)
+   *
+   * How jobs are followed. [enum@Vt.Strategy.AUTO] uses the best channel
+   * the server announces and falls back when a channel is refused.
+   */
+  props[PROP_STRATEGY] =
+    g_param_spec_enum ("strategy", NULL, NULL,
+                       VT_TYPE_STRATEGY, VT_STRATEGY_AUTO,
+                       G_PARAM_READWRITE |
+                       G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * VtClient:jitter-mode:
+   *
+   * How [property@Vt.Client:jitter] is applied to the backoff schedule.
+   * The default, [enum@Vt.JitterMode.SYMMETRIC], is the seed's.
+   */
+  props[PROP_JITTER_MODE] =
+    g_param_spec_enum ("jitter-mode", NULL, NULL,
+                       VT_TYPE_JITTER_MODE, VT_JITTER_MODE_SYMMETRIC,
+                       G_PARAM_READWRITE |
+                       G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * VtClient:token:
+   *
+   * A bearer token sent as `Authorization: Bearer …` with every request,
+   * or %NULL. It never appears in debug output.
+   */
+  props[PROP_TOKEN] =
+    g_param_spec_string ("token", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, props);
+
+  /**
+   * VtClient::progress-changed:
+   * @client: the client
+   * @job_id: (nullable): the job, or %NULL for the server's default job
+   * @progress: the share of the job done, from 0 to 1, or -1 if unknown
+   * @eta: the server's estimate of the seconds left, or -1 if unknown
+   *
+   * Emitted when a pending job's progress or ETA changes, for servers that
+   * report them. Like [signal@Vt.Client::status-changed], never after the
+   * watch's task has completed.
+   */
+  signals[PROGRESS_CHANGED] =
+    g_signal_new ("progress-changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE,
+                  3,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  G_TYPE_DOUBLE,
+                  G_TYPE_DOUBLE);
 
   /**
    * VtClient::status-changed:
@@ -367,8 +540,15 @@ vt_client_init (VtClient *self)
                                                  "max-conns-per-host", MAX_CONNS,
                                                  "user-agent", "vtclient/" PACKAGE_VERSION " ",
                                                  NULL);
-  g_mutex_init (&self->watches_lock);
+  self->min_interval = DEFAULT_MIN_INTERVAL;
+  self->max_interval = DEFAULT_MAX_INTERVAL;
+  self->strategy = VT_STRATEGY_AUTO;
+  self->jitter_mode = VT_JITTER_MODE_SYMMETRIC;
+
+  g_mutex_init (&self->lock);
   self->watches = g_ptr_array_new ();
+  self->servers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) server_knowledge_free);
 }
 
 /**
@@ -604,12 +784,40 @@ vt_client_emit_status_changed (VtClient   *self,
 }
 
 void
+vt_client_emit_progress_changed (VtClient   *self,
+                                 const char *job_id,
+                                 double      progress,
+                                 double      eta)
+{
+  g_signal_emit (self, signals[PROGRESS_CHANGED], 0, job_id, progress, eta);
+}
+
+/* A watch ended: file what the server offers, and how long the job took
+ * (@duration < 0 when the watch could not tell). */
+void
+vt_client_learn (VtClient   *self,
+                 const char *base_url,
+                 guint       capabilities,
+                 double      duration)
+{
+  ServerKnowledge *knowledge;
+
+  g_mutex_lock (&self->lock);
+  knowledge = lookup_server (self, base_url);
+  knowledge->capabilities = capabilities;
+  knowledge->capabilities_known = TRUE;
+  if (duration >= 0)
+    vt_duration_model_add (knowledge->model, duration);
+  g_mutex_unlock (&self->lock);
+}
+
+void
 vt_client_watch_finished (VtClient *self,
                           VtWatch  *watch)
 {
-  g_mutex_lock (&self->watches_lock);
+  g_mutex_lock (&self->lock);
   g_ptr_array_remove_fast (self->watches, watch);
-  g_mutex_unlock (&self->watches_lock);
+  g_mutex_unlock (&self->lock);
 }
 
 /* Checks the base URL and appends @path (already escaped) to it. */
@@ -674,25 +882,48 @@ vt_client_build_status_uri (VtClient    *self,
   return vt_client_build_uri (self, path, error);
 }
 
+/* Called with the lock held. */
 static void
 vt_client_snapshot_options (VtClient       *self,
                             VtWatchOptions *options)
 {
+  ServerKnowledge *knowledge = lookup_server (self, self->base_url);
+
   *options = (VtWatchOptions) {
     .schedule = {
       .initial_wait = self->initial_wait_time,
       .backoff_factor = self->backoff_factor,
       .jitter = self->jitter,
-      .jitter_mode = VT_JITTER_MODE_SYMMETRIC,
+      .jitter_mode = self->jitter_mode,
       .max_attempts = self->max_attempts,
       .max_wait_time = self->max_wait_time,
-      .min_interval = DEFAULT_MIN_INTERVAL,
-      .max_interval = DEFAULT_MAX_INTERVAL,
+      .min_interval = self->min_interval,
+      .max_interval = self->max_interval,
     },
-    .strategy = VT_STRATEGY_POLL,
+    .strategy = self->strategy,
     .request_timeout = self->request_timeout,
-    .token = NULL,
+    .token = g_strdup (self->token),
+    .base_url = g_strdup (self->base_url),
+    .model = vt_duration_model_copy (knowledge->model),
+    .capabilities = knowledge->capabilities,
+    .capabilities_known = knowledge->capabilities_known,
   };
+}
+
+static GUri *
+vt_client_build_events_uri (VtClient   *self,
+                            const char *job_id)
+{
+  g_autofree char *escaped = NULL;
+  g_autofree char *path = NULL;
+
+  if (job_id == NULL)
+    return NULL;
+
+  escaped = g_uri_escape_string (job_id, NULL, FALSE);
+  path = g_strconcat ("/jobs/", escaped, "/events", NULL);
+
+  return vt_client_build_uri (self, path, NULL);
 }
 
 /**
@@ -723,6 +954,7 @@ vt_client_get_status_async (VtClient            *self,
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GUri) uri = NULL;
+  g_autoptr(GUri) events_uri = NULL;
   g_auto(VtWatchOptions) options = { 0 };
   GError *error = NULL;
   VtWatch *watch;
@@ -741,12 +973,15 @@ vt_client_get_status_async (VtClient            *self,
       return;
     }
 
-  vt_client_snapshot_options (self, &options);
+  events_uri = vt_client_build_events_uri (self, job_id);
 
-  g_mutex_lock (&self->watches_lock);
-  watch = vt_watch_start (self, self->session, &options, uri, job_id, task);
+  /* The first request goes out asynchronously: the watch cannot finish
+   * (and remove itself) before it is in the array. */
+  g_mutex_lock (&self->lock);
+  vt_client_snapshot_options (self, &options);
+  watch = vt_watch_start (self, self->session, &options, uri, events_uri, job_id, task);
   g_ptr_array_add (self->watches, watch);
-  g_mutex_unlock (&self->watches_lock);
+  g_mutex_unlock (&self->lock);
 }
 
 /**
@@ -934,7 +1169,7 @@ vt_client_submit_job_async (VtClient            *self,
       return;
     }
 
-  message = vt_channel_http_new_message (SOUP_METHOD_POST, uri, NULL);
+  message = vt_channel_http_new_message (SOUP_METHOD_POST, uri, self->token);
   body = vt_job_request_build (source_url, target_language);
   soup_message_set_request_body_from_bytes (message, "application/json", body);
   g_task_set_task_data (task, g_object_ref (message), g_object_unref);
@@ -965,4 +1200,211 @@ vt_client_submit_job_finish (VtClient      *self,
                         vt_client_submit_job_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * vt_client_get_strategy:
+ * @self: a #VtClient
+ *
+ * Gets how jobs are followed.
+ *
+ * Returns: the strategy
+ */
+VtStrategy
+vt_client_get_strategy (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), VT_STRATEGY_AUTO);
+
+  return self->strategy;
+}
+
+/**
+ * vt_client_set_strategy:
+ * @self: a #VtClient
+ * @strategy: the strategy
+ *
+ * Sets how jobs are followed. Watches already running keep theirs.
+ */
+void
+vt_client_set_strategy (VtClient   *self,
+                        VtStrategy  strategy)
+{
+  g_return_if_fail (VT_IS_CLIENT (self));
+  g_return_if_fail (strategy <= VT_STRATEGY_STREAM);
+
+  if (self->strategy == strategy)
+    return;
+
+  self->strategy = strategy;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STRATEGY]);
+}
+
+/* ------------------------------------------------------------------ */
+/* The learned model                                                   */
+
+#define MODEL_FORMAT_VERSION 1
+
+/**
+ * vt_client_export_model:
+ * @self: a #VtClient
+ *
+ * Exports what the client has learned of job durations, per base URL, as
+ * JSON, so an application can keep it across runs and pass it to
+ * [method@Vt.Client.import_model] next time.
+ *
+ * Durations are measured from the start of a watch to the moment the job
+ * was seen to end, so they suit applications that start following a job
+ * when they submit it.
+ *
+ * Returns: (transfer full): the model as a JSON document
+ */
+char *
+vt_client_export_model (VtClient *self)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_return_val_if_fail (VT_IS_CLIENT (self), NULL);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, MODEL_FORMAT_VERSION);
+  json_builder_set_member_name (builder, "servers");
+  json_builder_begin_object (builder);
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->servers);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      ServerKnowledge *knowledge = value;
+      g_autoptr(GArray) samples = vt_duration_model_dup_samples (knowledge->model);
+
+      if (samples->len == 0)
+        continue;
+
+      json_builder_set_member_name (builder, key);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "durations");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < samples->len; i++)
+        json_builder_add_double_value (builder, g_array_index (samples, double, i));
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+    }
+  g_mutex_unlock (&self->lock);
+
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+
+  return json_generator_to_data (generator, NULL);
+}
+
+static gboolean
+model_error (GError     **error,
+             const char  *what)
+{
+  g_set_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_INVALID_ARGUMENT,
+               "Not a vtclient model: %s", what);
+  return FALSE;
+}
+
+/* Checks every server's durations before anything is imported. */
+static gboolean
+validate_model (JsonObject  *servers,
+                GError     **error)
+{
+  g_autoptr(GList) names = json_object_get_members (servers);
+
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (servers, l->data);
+      JsonNode *durations;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        return model_error (error, "a server entry is not an object");
+
+      durations = json_object_get_member (json_node_get_object (node), "durations");
+      if (durations == NULL || !JSON_NODE_HOLDS_ARRAY (durations))
+        return model_error (error, "a server has no \"durations\" array");
+
+      for (guint i = 0; i < json_array_get_length (json_node_get_array (durations)); i++)
+        {
+          JsonNode *sample = json_array_get_element (json_node_get_array (durations), i);
+
+          if (!JSON_NODE_HOLDS_VALUE (sample) ||
+              (json_node_get_value_type (sample) != G_TYPE_DOUBLE &&
+               json_node_get_value_type (sample) != G_TYPE_INT64) ||
+              json_node_get_double (sample) < 0)
+            return model_error (error, "a duration is not a number of seconds");
+        }
+    }
+
+  return TRUE;
+}
+
+/**
+ * vt_client_import_model:
+ * @self: a #VtClient
+ * @model: a model from [method@Vt.Client.export_model]
+ * @error: return location for a #GError
+ *
+ * Adds the durations of an exported model to what the client has learned.
+ * Nothing is imported when @model is not valid.
+ *
+ * Returns: %TRUE on success; %FALSE with %VT_CLIENT_ERROR_INVALID_ARGUMENT
+ */
+gboolean
+vt_client_import_model (VtClient    *self,
+                        const char  *model,
+                        GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GList) names = NULL;
+  JsonNode *root, *servers_node, *version;
+  JsonObject *servers;
+
+  g_return_val_if_fail (VT_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (model != NULL, FALSE);
+
+  if (!json_parser_load_from_data (parser, model, -1, NULL))
+    return model_error (error, "not JSON");
+
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return model_error (error, "not a JSON object");
+
+  version = json_object_get_member (json_node_get_object (root), "version");
+  if (version == NULL || !JSON_NODE_HOLDS_VALUE (version) ||
+      json_node_get_value_type (version) != G_TYPE_INT64 ||
+      json_node_get_int (version) != MODEL_FORMAT_VERSION)
+    return model_error (error, "unknown version");
+
+  servers_node = json_object_get_member (json_node_get_object (root), "servers");
+  if (servers_node == NULL || !JSON_NODE_HOLDS_OBJECT (servers_node))
+    return model_error (error, "no \"servers\" object");
+
+  servers = json_node_get_object (servers_node);
+  if (!validate_model (servers, error))
+    return FALSE;
+
+  names = json_object_get_members (servers);
+  g_mutex_lock (&self->lock);
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      JsonObject *entry = json_object_get_object_member (servers, l->data);
+      JsonArray *durations = json_object_get_array_member (entry, "durations");
+      ServerKnowledge *knowledge = lookup_server (self, l->data);
+
+      for (guint i = 0; i < json_array_get_length (durations); i++)
+        vt_duration_model_add (knowledge->model, json_array_get_double_element (durations, i));
+    }
+  g_mutex_unlock (&self->lock);
+
+  return TRUE;
 }

@@ -56,6 +56,19 @@ void          vt_client_set_jitter          (VtClient             *self,
                                              double                seconds);
 
 VT_AVAILABLE_IN_ALL
+VtStrategy    vt_client_get_strategy        (VtClient             *self);
+VT_AVAILABLE_IN_ALL
+void          vt_client_set_strategy        (VtClient             *self,
+                                             VtStrategy            strategy);
+
+VT_AVAILABLE_IN_ALL
+char         *vt_client_export_model        (VtClient             *self);
+VT_AVAILABLE_IN_ALL
+gboolean      vt_client_import_model        (VtClient             *self,
+                                             const char           *model,
+                                             GError              **error);
+
+VT_AVAILABLE_IN_ALL
 void          vt_client_get_status_async    (VtClient             *self,
                                              const char           *job_id,
                                              GCancellable         *cancellable,

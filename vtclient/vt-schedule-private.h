@@ -7,6 +7,7 @@
 
 #include <glib.h>
 
+#include "vt-duration-model-private.h"
 #include "vt-enums.h"
 
 G_BEGIN_DECLS
@@ -47,6 +48,7 @@ gboolean vt_schedule_next_delay   (const VtScheduleConfig *config,
                                    guint                   attempts,
                                    double                  elapsed,
                                    const VtScheduleHints  *hints,
+                                   const VtDurationModel  *model,
                                    GRand                  *rand,
                                    double                 *delay);
 gboolean vt_schedule_retry_delay  (const VtScheduleConfig *config,
@@ -55,5 +57,20 @@ gboolean vt_schedule_retry_delay  (const VtScheduleConfig *config,
                                    double                  retry_after,
                                    GRand                  *rand,
                                    double                 *delay);
+
+/* One pending observation's ETA, at @t seconds into the watch. */
+typedef struct
+{
+  double t;
+  double eta;
+} VtEtaSample;
+
+double   vt_schedule_eta_wait     (const VtScheduleConfig *config,
+                                   const VtEtaSample      *previous,
+                                   const VtEtaSample      *current);
+gboolean vt_schedule_learned_delay (const VtScheduleConfig *config,
+                                    const VtDurationModel  *model,
+                                    double                  elapsed,
+                                    double                 *delay);
 
 G_END_DECLS

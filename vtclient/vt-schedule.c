@@ -106,6 +106,7 @@ vt_schedule_fit_deadline (const VtScheduleConfig *config,
  * @attempts: requests made so far (>= 1)
  * @elapsed: seconds since the first request
  * @hints: (nullable): what the last response suggested
+ * @model: (nullable): the durations learned on this server
  * @delay: (out): seconds to wait before the next request
  *
  * Returns: %FALSE when the watch must stop with a timeout: the attempts are
@@ -116,6 +117,7 @@ vt_schedule_next_delay (const VtScheduleConfig *config,
                         guint                   attempts,
                         double                  elapsed,
                         const VtScheduleHints  *hints,
+                        const VtDurationModel  *model,
                         GRand                  *rand,
                         double                 *delay)
 {
@@ -124,10 +126,15 @@ vt_schedule_next_delay (const VtScheduleConfig *config,
   if (config->max_attempts > 0 && attempts >= config->max_attempts)
     return FALSE;
 
+  /* What the server says beats what we learned beats plain backoff. */
   wait = vt_schedule_hinted (config, hints);
-  if (wait < 0)
-    wait = vt_schedule_backoff (config, attempts, rand);
+  if (wait >= 0)
+    return vt_schedule_fit_deadline (config, elapsed, wait, delay);
 
+  if (vt_schedule_learned_delay (config, model, elapsed, delay))
+    return TRUE;
+
+  wait = vt_schedule_backoff (config, attempts, rand);
   return vt_schedule_fit_deadline (config, elapsed, wait, delay);
 }
 
@@ -170,6 +177,114 @@ vt_schedule_retry_delay (const VtScheduleConfig *config,
       wait = base > 0 ? base / 2 + g_rand_double_range (rand, 0.0, base / 2) : 0.0;
     }
 
+  if (config->max_interval > 0)
+    wait = MIN (wait, config->max_interval);
+
+  return vt_schedule_fit_deadline (config, elapsed, wait, delay);
+}
+
+/* With one ETA and no idea how good it is, ask again halfway there, unless
+ * it is already short: the second answer tells how fast the ETA falls. */
+#define ETA_PROBE_FRACTION 0.5
+#define ETA_PROBE_MIN_INTERVALS 20.0
+
+/* A server's ETA may be off by a steady factor; believe a measured factor
+ * only within these bounds. */
+#define ETA_FACTOR_MIN 0.25
+#define ETA_FACTOR_MAX 4.0
+
+/* Land just after the estimated end rather than just before it: early
+ * costs a whole extra request, late costs this much delay. */
+#define ETA_MARGIN 1.01
+
+/*
+ * vt_schedule_eta_wait:
+ * @previous: (nullable): the ETA seen one request earlier
+ * @current: the ETA just seen
+ *
+ * The wait an ETA suggests. If the server's estimate is off by a steady
+ * factor k (ETA = k × true time left, as with a rate estimate that is off),
+ * two answers reveal it: between them the ETA fell by k × the time that
+ * passed. Dividing by the measured k gives the true time left.
+ *
+ * Returns: the wait in seconds, or -1 without an ETA
+ */
+double
+vt_schedule_eta_wait (const VtScheduleConfig *config,
+                      const VtEtaSample      *previous,
+                      const VtEtaSample      *current)
+{
+  double factor;
+
+  if (current == NULL || current->eta < 0)
+    return -1.0;
+
+  if (previous == NULL || previous->eta < 0 || current->t <= previous->t)
+    {
+      if (current->eta > ETA_PROBE_MIN_INTERVALS * config->min_interval)
+        return current->eta * ETA_PROBE_FRACTION;
+      return current->eta * ETA_MARGIN;
+    }
+
+  factor = (previous->eta - current->eta) / (current->t - previous->t);
+  if (factor < ETA_FACTOR_MIN || factor > ETA_FACTOR_MAX)
+    return current->eta * ETA_MARGIN;
+
+  return current->eta / factor * ETA_MARGIN;
+}
+
+/* Learned schedule: each poll covers this share of the probability that
+ * is left, so the expected number of polls stays small whatever the
+ * distribution; and no wait exceeds this fraction of the time elapsed,
+ * which bounds the delay relative to the job's length in long tails. */
+#define LEARNED_MASS_STEP 0.3
+#define LEARNED_RELATIVE_STEP 0.15
+/* The first poll goes where the shortest jobs end. */
+#define LEARNED_FIRST_QUANTILE 0.02
+/* Past the longest job seen (with this slack), the model knows nothing. */
+#define LEARNED_TAIL_SLACK 1.25
+
+/*
+ * vt_schedule_learned_delay:
+ * @model: the durations seen on this server
+ * @elapsed: seconds since the first request
+ * @delay: (out): the wait before the next poll
+ *
+ * Places the next poll where the learned durations say completion is
+ * likely: nothing before the shortest jobs end, then steps that each cover
+ * a fixed share of the remaining probability.
+ *
+ * Returns: %FALSE when the model cannot help (too few samples, or the job
+ * has outlived every job seen); the caller falls back to backoff
+ */
+gboolean
+vt_schedule_learned_delay (const VtScheduleConfig *config,
+                           const VtDurationModel  *model,
+                           double                  elapsed,
+                           double                 *delay)
+{
+  double first, longest, level, target, wait;
+
+  if (model == NULL || vt_duration_model_size (model) < VT_DURATION_MODEL_MIN_SAMPLES)
+    return FALSE;
+
+  first = vt_duration_model_quantile (model, LEARNED_FIRST_QUANTILE);
+  longest = vt_duration_model_quantile (model, 1.0);
+
+  if (elapsed > longest * LEARNED_TAIL_SLACK)
+    return FALSE;
+
+  if (elapsed < first)
+    wait = first - elapsed;
+  else
+    {
+      level = vt_duration_model_cdf (model, elapsed);
+      level += LEARNED_MASS_STEP * (1.0 - level);
+      target = vt_duration_model_quantile (model, level);
+      wait = MIN (target - elapsed, LEARNED_RELATIVE_STEP * elapsed);
+    }
+
+  wait = MAX (wait, config->min_interval);
   if (config->max_interval > 0)
     wait = MIN (wait, config->max_interval);
 

@@ -14,13 +14,18 @@ G_BEGIN_DECLS
 
 typedef struct _VtWatch VtWatch;
 
-/* Everything a watch needs from the client, copied when it starts. */
+/* Everything a watch needs from the client, copied when it starts, so a
+ * watch never reads client state another thread may be changing. */
 typedef struct
 {
   VtScheduleConfig  schedule;
   VtStrategy        strategy;
   double            request_timeout;
   char             *token;
+  char             *base_url;       /* what learned durations are filed under */
+  VtDurationModel  *model;          /* (nullable) a copy of what was learned */
+  guint             capabilities;   /* VtCapabilities the server announced */
+  gboolean          capabilities_known;
 } VtWatchOptions;
 
 void     vt_watch_options_clear (VtWatchOptions *options);
@@ -31,6 +36,7 @@ VtWatch *vt_watch_start         (VtClient             *client,
                                  SoupSession          *session,
                                  const VtWatchOptions *options,
                                  GUri                 *uri,
+                                 GUri                 *events_uri,
                                  const char           *job_id,
                                  GTask                *task);
 void     vt_watch_cancel        (VtWatch              *watch);

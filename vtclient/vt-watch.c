@@ -2,13 +2,15 @@
  *
  * A watch is the state of one get_status_async call: its task, the job,
  * the clock, the counters and the last status seen. It asks the schedule
- * when to ask next and the channel how; it tells the caller through the
- * client's status-changed signal and completes the task exactly once.
+ * when to ask next and a channel how (a plain poll, a long-poll, an event
+ * stream); it tells the caller through the client's signals and completes
+ * the task exactly once.
  *
  * Ownership: the task owns the watch (task data). Every pending operation,
- * the in-flight request, the timer and the cancellation source, holds a
- * reference on the task; vt_watch_complete() tears all three down, so the
- * task and the watch go away as soon as the caller has its result.
+ * the in-flight request or stream, the timers and the cancellation source,
+ * holds a reference on the task; vt_watch_complete() tears all of them
+ * down, so the task and the watch go away as soon as the caller has its
+ * result.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -16,6 +18,7 @@
 #include "config.h"
 
 #include "vt-channel-http-private.h"
+#include "vt-channel-stream-private.h"
 #include "vt-client-private.h"
 #include "vt-error.h"
 #include "vt-watch-private.h"
@@ -23,6 +26,13 @@
 /* A body we cannot read may be a passing fault (a proxy's error page, a
  * truncated answer); after this many in a row it is the server's answer. */
 #define MAX_PROTOCOL_FAILURES 3
+
+/* The longest a long-poll may ask the server to hold (vt-server's cap). */
+#define MAX_LONG_POLL_WAIT 60.0
+
+/* A long-poll answered "pending" in less than this share of the wait it
+ * asked for was not held: the server does not long-poll. */
+#define LONG_POLL_HELD_FRACTION 0.5
 
 /* The last status seen before any: no observation yet. */
 #define STATUS_NONE ((int) -1)
@@ -34,19 +44,27 @@ struct _VtWatch
   SoupSession    *session;
   VtWatchOptions  options;
   GUri           *uri;
+  GUri           *events_uri;  /* NULL for the default job */
   char           *job_id;
   GRand          *rand;
+  VtStrategy      channel;     /* the channel in use: poll, long-poll, stream */
 
   gint64          started_us;  /* monotonic time of the first request */
+  gint64          sent_us;     /* when the request in flight went out */
+  double          long_poll_wait;
   guint           requests;    /* every request made, failed ones too */
-  guint           polls;       /* requests that saw "pending" */
   guint           failures;    /* consecutive transient failures */
   guint           protocol_failures;
   int             last_status;
+  double          last_pending_at;  /* elapsed at the last "pending", or -1 */
+  double          last_progress;
+  double          last_eta;
+  VtEtaSample     previous_eta;
   GError         *last_error;  /* why the last request failed, if it did */
 
   GCancellable   *request_cancellable;
   GSource        *timer;
+  GSource        *deadline;    /* streams only: polls end by the schedule */
   GSource        *cancel_source;
 };
 
@@ -54,6 +72,8 @@ void
 vt_watch_options_clear (VtWatchOptions *options)
 {
   g_clear_pointer (&options->token, g_free);
+  g_clear_pointer (&options->base_url, g_free);
+  g_clear_pointer (&options->model, vt_duration_model_free);
 }
 
 static void
@@ -66,10 +86,17 @@ vt_watch_free (VtWatch *watch)
   vt_watch_options_clear (&watch->options);
   g_clear_object (&watch->session);
   g_clear_pointer (&watch->uri, g_uri_unref);
+  g_clear_pointer (&watch->events_uri, g_uri_unref);
   g_clear_pointer (&watch->job_id, g_free);
   g_clear_pointer (&watch->rand, g_rand_free);
   g_clear_error (&watch->last_error);
   g_free (watch);
+}
+
+static const char *
+vt_watch_name (VtWatch *watch)
+{
+  return watch->job_id ? watch->job_id : "(default)";
 }
 
 static double
@@ -79,13 +106,40 @@ vt_watch_elapsed (VtWatch *watch)
 }
 
 static void
-vt_watch_stop_timer (VtWatch *watch)
+destroy_source (GSource **source)
 {
-  if (watch->timer != NULL)
+  if (*source != NULL)
     {
-      g_source_destroy (watch->timer);
-      g_clear_pointer (&watch->timer, g_source_unref);
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
     }
+}
+
+static void
+vt_watch_cancel_request (VtWatch *watch)
+{
+  if (watch->request_cancellable != NULL)
+    {
+      g_cancellable_cancel (watch->request_cancellable);
+      g_clear_object (&watch->request_cancellable);
+    }
+}
+
+/* Files what this job taught us: how long it took, and what the server
+ * can do. Push channels see the end as it happens; a poll only knows it
+ * fell between the last "pending" and now. */
+static void
+vt_watch_learn (VtWatch *watch)
+{
+  double now = vt_watch_elapsed (watch);
+  double duration = -1.0;
+
+  if (watch->last_pending_at >= 0)
+    duration = watch->channel == VT_STRATEGY_POLL ?
+               (watch->last_pending_at + now) / 2 : now;
+
+  vt_client_learn (watch->client, watch->options.base_url,
+                   watch->options.capabilities, duration);
 }
 
 /* The single way out: every path that ends a watch, the final status,
@@ -99,45 +153,55 @@ vt_watch_complete (VtWatch  *watch,
 
   g_return_if_fail (task != NULL);
 
-  vt_watch_stop_timer (watch);
-  if (watch->request_cancellable != NULL)
-    {
-      g_cancellable_cancel (watch->request_cancellable);
-      g_clear_object (&watch->request_cancellable);
-    }
-  if (watch->cancel_source != NULL)
-    {
-      g_source_destroy (watch->cancel_source);
-      g_clear_pointer (&watch->cancel_source, g_source_unref);
-    }
+  destroy_source (&watch->timer);
+  destroy_source (&watch->deadline);
+  destroy_source (&watch->cancel_source);
+  vt_watch_cancel_request (watch);
 
   vt_client_watch_finished (watch->client, watch);
 
   if (error != NULL)
     {
       g_debug ("job %s: failed after %u requests: %s",
-               watch->job_id ? watch->job_id : "(default)", watch->requests,
-               error->message);
+               vt_watch_name (watch), watch->requests, error->message);
       g_task_return_error (task, error);
     }
   else
     {
-      g_debug ("job %s: final status %d after %u requests",
-               watch->job_id ? watch->job_id : "(default)", status,
-               watch->requests);
+      g_debug ("job %s: final status %d after %u requests, %.3f s",
+               vt_watch_name (watch), status, watch->requests,
+               vt_watch_elapsed (watch));
+      if (status != VT_STATUS_TIMEOUT)
+        vt_watch_learn (watch);
       g_task_return_int (task, status);
     }
 }
 
 static void
-vt_watch_observe (VtWatch  *watch,
-                  VtStatus  status)
+vt_watch_observe (VtWatch                *watch,
+                  const VtJobObservation *observation)
 {
-  if ((int) status == watch->last_status)
+  if (observation->status == VT_STATUS_PENDING)
+    {
+      watch->last_pending_at = vt_watch_elapsed (watch);
+
+      if (observation->progress != watch->last_progress ||
+          observation->eta != watch->last_eta)
+        {
+          watch->last_progress = observation->progress;
+          watch->last_eta = observation->eta;
+          if (observation->progress >= 0 || observation->eta >= 0)
+            vt_client_emit_progress_changed (watch->client, watch->job_id,
+                                             observation->progress,
+                                             observation->eta);
+        }
+    }
+
+  if ((int) observation->status == watch->last_status)
     return;
 
-  watch->last_status = status;
-  vt_client_emit_status_changed (watch->client, watch->job_id, status);
+  watch->last_status = observation->status;
+  vt_client_emit_status_changed (watch->client, watch->job_id, observation->status);
 }
 
 static void vt_watch_send (VtWatch *watch);
@@ -158,8 +222,7 @@ vt_watch_wait (VtWatch *watch,
                double   delay)
 {
   g_debug ("job %s: waiting %.3f s (%.3f s elapsed)",
-           watch->job_id ? watch->job_id : "(default)", delay,
-           vt_watch_elapsed (watch));
+           vt_watch_name (watch), delay, vt_watch_elapsed (watch));
 
   watch->timer = g_timeout_source_new ((guint) (delay * 1000.0 + 0.5));
   g_source_set_name (watch->timer, "[vtclient] poll timer");
@@ -171,20 +234,16 @@ vt_watch_wait (VtWatch *watch,
 static void
 vt_watch_give_up (VtWatch *watch)
 {
-  if (watch->last_error != NULL)
-    {
-      GError *error;
+  GError *error = NULL;
 
-      if (watch->last_error->domain == VT_CLIENT_ERROR)
-        error = g_error_copy (watch->last_error);
-      else
-        error = g_error_new (VT_CLIENT_ERROR, VT_CLIENT_ERROR_UNREACHABLE,
-                             "The server stayed unreachable: %s",
-                             watch->last_error->message);
-      vt_watch_complete (watch, VT_STATUS_TIMEOUT, error);
-    }
-  else
-    vt_watch_complete (watch, VT_STATUS_TIMEOUT, NULL);
+  if (watch->last_error != NULL && watch->last_error->domain == VT_CLIENT_ERROR)
+    error = g_error_copy (watch->last_error);
+  else if (watch->last_error != NULL)
+    error = g_error_new (VT_CLIENT_ERROR, VT_CLIENT_ERROR_UNREACHABLE,
+                         "The server stayed unreachable: %s",
+                         watch->last_error->message);
+
+  vt_watch_complete (watch, VT_STATUS_TIMEOUT, error);
 }
 
 static gboolean
@@ -195,17 +254,76 @@ vt_watch_attempts_left (VtWatch *watch)
   return max == 0 || watch->requests < max;
 }
 
-static void
-vt_watch_on_pending (VtWatch          *watch,
-                     VtExchange       *exchange)
+/* The best channel for what the server announced. */
+static VtStrategy
+vt_watch_pick_channel (VtWatch *watch,
+                       guint    capabilities)
 {
+  if ((capabilities & VT_CAPABILITY_EVENTS) && watch->events_uri != NULL)
+    return VT_STRATEGY_STREAM;
+  if (capabilities & VT_CAPABILITY_LONG_POLL)
+    return VT_STRATEGY_LONG_POLL;
+  return VT_STRATEGY_POLL;
+}
+
+/* A channel was refused (a server without event streams answers their
+ * URL with 404, say): step down to the next one without losing the task.
+ * Explicit strategies too: a plain poll then tells a missing job from a
+ * missing channel. Returns %FALSE when there is nothing below. */
+static gboolean
+vt_watch_fall_back (VtWatch *watch)
+{
+  if (watch->channel == VT_STRATEGY_POLL)
+    return FALSE;
+
+  watch->options.capabilities &= watch->channel == VT_STRATEGY_STREAM ?
+                                 ~VT_CAPABILITY_EVENTS : ~VT_CAPABILITY_LONG_POLL;
+  watch->channel = vt_watch_pick_channel (watch, watch->options.capabilities);
+  g_debug ("job %s: falling back to channel %d", vt_watch_name (watch), watch->channel);
+
+  return TRUE;
+}
+
+static void
+vt_watch_on_pending (VtWatch    *watch,
+                     VtExchange *exchange)
+{
+  VtEtaSample current = { watch->last_pending_at, exchange->observation.eta };
+  VtScheduleHints hints = exchange->hints;
   double delay;
 
-  watch->polls++;
+  if (!vt_watch_attempts_left (watch))
+    {
+      vt_watch_give_up (watch);
+      return;
+    }
+
+  if (watch->channel == VT_STRATEGY_LONG_POLL)
+    {
+      double held = (g_get_monotonic_time () - watch->sent_us) / (double) G_USEC_PER_SEC;
+
+      /* Held until the wait ran out: ask again at once. */
+      if (held >= watch->long_poll_wait * LONG_POLL_HELD_FRACTION)
+        {
+          if (vt_watch_elapsed (watch) < watch->options.schedule.max_wait_time)
+            vt_watch_send (watch);
+          else
+            vt_watch_give_up (watch);
+          return;
+        }
+
+      /* Not held: this server does not long-poll. Poll on the schedule. */
+      g_debug ("job %s: long-poll answered at once, polling instead", vt_watch_name (watch));
+      watch->options.capabilities &= ~VT_CAPABILITY_LONG_POLL;
+      watch->channel = VT_STRATEGY_POLL;
+    }
+
+  hints.eta = vt_schedule_eta_wait (&watch->options.schedule, &watch->previous_eta, &current);
+  watch->previous_eta = current;
 
   if (!vt_schedule_next_delay (&watch->options.schedule, watch->requests,
-                               vt_watch_elapsed (watch), &exchange->hints,
-                               watch->rand, &delay))
+                               vt_watch_elapsed (watch), &hints,
+                               watch->options.model, watch->rand, &delay))
     {
       vt_watch_give_up (watch);
       return;
@@ -225,8 +343,7 @@ vt_watch_on_failure (VtWatch    *watch,
   watch->failures++;
 
   g_debug ("job %s: request %u failed: %s",
-           watch->job_id ? watch->job_id : "(default)", watch->requests,
-           watch->last_error->message);
+           vt_watch_name (watch), watch->requests, watch->last_error->message);
 
   if (exchange->kind == VT_EXCHANGE_PROTOCOL &&
       ++watch->protocol_failures >= MAX_PROTOCOL_FAILURES)
@@ -247,6 +364,24 @@ vt_watch_on_failure (VtWatch    *watch,
   vt_watch_wait (watch, delay);
 }
 
+/* An answer that tells the status, from any channel. Returns %TRUE when
+ * the watch is over. */
+static gboolean
+vt_watch_on_observation (VtWatch                *watch,
+                         const VtJobObservation *observation)
+{
+  g_clear_error (&watch->last_error);
+  watch->failures = 0;
+  watch->protocol_failures = 0;
+  vt_watch_observe (watch, observation);
+
+  if (observation->status == VT_STATUS_PENDING)
+    return FALSE;
+
+  vt_watch_complete (watch, observation->status, NULL);
+  return TRUE;
+}
+
 static void
 on_exchange (GObject      *object,
              GAsyncResult *result,
@@ -264,19 +399,26 @@ on_exchange (GObject      *object,
 
   g_clear_object (&watch->request_cancellable);
 
+  /* The first answer in auto mode tells what the server can do. */
+  if (exchange->kind == VT_EXCHANGE_OK && !watch->options.capabilities_known)
+    {
+      watch->options.capabilities = exchange->capabilities;
+      watch->options.capabilities_known = TRUE;
+      if (watch->options.strategy == VT_STRATEGY_AUTO)
+        watch->channel = vt_watch_pick_channel (watch, exchange->capabilities);
+    }
+
   switch (exchange->kind)
     {
     case VT_EXCHANGE_OK:
-      g_clear_error (&watch->last_error);
-      watch->failures = 0;
-      watch->protocol_failures = 0;
-      vt_watch_observe (watch, exchange->observation.status);
-      if (exchange->observation.status != VT_STATUS_PENDING)
-        vt_watch_complete (watch, exchange->observation.status, NULL);
-      else if (!vt_watch_attempts_left (watch))
-        vt_watch_give_up (watch);
-      else
-        vt_watch_on_pending (watch, exchange);
+      if (!vt_watch_on_observation (watch, &exchange->observation))
+        {
+          /* Switched to a push channel: open it now, no wait. */
+          if (watch->channel == VT_STRATEGY_STREAM)
+            vt_watch_send (watch);
+          else
+            vt_watch_on_pending (watch, exchange);
+        }
       break;
 
     case VT_EXCHANGE_TRANSIENT:
@@ -285,7 +427,13 @@ on_exchange (GObject      *object,
       break;
 
     case VT_EXCHANGE_FATAL:
-      vt_watch_complete (watch, VT_STATUS_TIMEOUT, g_steal_pointer (&exchange->error));
+      /* A long-poll refused (400/405) may still be a job we can poll. */
+      if (watch->channel == VT_STRATEGY_LONG_POLL &&
+          !g_error_matches (exchange->error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_NOT_FOUND) &&
+          vt_watch_fall_back (watch))
+        vt_watch_send (watch);
+      else
+        vt_watch_complete (watch, VT_STATUS_TIMEOUT, g_steal_pointer (&exchange->error));
       break;
 
     case VT_EXCHANGE_CANCELLED:
@@ -296,21 +444,141 @@ on_exchange (GObject      *object,
 }
 
 static void
+on_stream_event (const VtJobObservation *observation,
+                 gpointer                user_data)
+{
+  VtWatch *watch = user_data;
+
+  if (watch->task != NULL)
+    vt_watch_on_observation (watch, observation);
+}
+
+static void
+on_stream_closed (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  VtWatch *watch = g_task_get_task_data (task);
+  g_autoptr(VtExchange) exchange = NULL;
+
+  exchange = vt_channel_stream_finish (SOUP_SESSION (object), result);
+
+  if (watch->task == NULL)
+    return;
+
+  g_clear_object (&watch->request_cancellable);
+  destroy_source (&watch->deadline);
+
+  switch (exchange->kind)
+    {
+    case VT_EXCHANGE_OK:
+      /* Closed before the job ended: a dropped stream, open it again. */
+      exchange->kind = VT_EXCHANGE_TRANSIENT;
+      exchange->error = g_error_new_literal (VT_CLIENT_ERROR, VT_CLIENT_ERROR_UNREACHABLE,
+                                             "The event stream closed before the job ended");
+      vt_watch_on_failure (watch, exchange);
+      break;
+
+    case VT_EXCHANGE_TRANSIENT:
+      vt_watch_on_failure (watch, exchange);
+      break;
+
+    case VT_EXCHANGE_PROTOCOL:
+    case VT_EXCHANGE_FATAL:
+      if (vt_watch_fall_back (watch))
+        vt_watch_send (watch);
+      else if (exchange->kind == VT_EXCHANGE_PROTOCOL)
+        vt_watch_on_failure (watch, exchange);
+      else
+        vt_watch_complete (watch, VT_STATUS_TIMEOUT, g_steal_pointer (&exchange->error));
+      break;
+
+    case VT_EXCHANGE_CANCELLED:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+on_deadline (gpointer user_data)
+{
+  VtWatch *watch = g_task_get_task_data (G_TASK (user_data));
+
+  g_clear_pointer (&watch->deadline, g_source_unref);
+  vt_watch_give_up (watch);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+vt_watch_open_stream (VtWatch *watch)
+{
+  double left = watch->options.schedule.max_wait_time - vt_watch_elapsed (watch);
+
+  /* A quiet stream is fine for as long as the job runs, but not past the
+   * caller's budget. */
+  watch->deadline = g_timeout_source_new ((guint) (MAX (left, 0.0) * 1000.0 + 0.5));
+  g_source_set_name (watch->deadline, "[vtclient] stream deadline");
+  g_task_attach_source (watch->task, watch->deadline, on_deadline);
+
+  vt_channel_stream_async (watch->session, watch->events_uri, watch->options.token,
+                           watch->options.request_timeout, watch->request_cancellable,
+                           on_stream_event, watch,
+                           on_stream_closed, g_object_ref (watch->task));
+}
+
+static void
+vt_watch_send_long_poll (VtWatch *watch)
+{
+  g_autofree char *query = NULL;
+  g_autoptr(GUri) uri = NULL;
+  double left = watch->options.schedule.max_wait_time - vt_watch_elapsed (watch);
+
+  watch->long_poll_wait = CLAMP (left, 0.0, MAX_LONG_POLL_WAIT);
+  query = g_strdup_printf ("wait=%.3f", watch->long_poll_wait);
+  uri = g_uri_build (G_URI_FLAGS_ENCODED,
+                     g_uri_get_scheme (watch->uri), g_uri_get_userinfo (watch->uri),
+                     g_uri_get_host (watch->uri), g_uri_get_port (watch->uri),
+                     g_uri_get_path (watch->uri), query, NULL);
+
+  vt_channel_http_get_job_async (watch->session, uri, watch->options.token,
+                                 watch->long_poll_wait + watch->options.request_timeout,
+                                 watch->request_cancellable,
+                                 on_exchange, g_object_ref (watch->task));
+}
+
+static void
 vt_watch_send (VtWatch *watch)
 {
   watch->requests++;
-
-  g_debug ("job %s: GET %s (request %u, %.3f s elapsed)",
-           watch->job_id ? watch->job_id : "(default)",
-           g_uri_get_path (watch->uri), watch->requests,
-           watch->requests == 1 ? 0.0 : vt_watch_elapsed (watch));
-
+  watch->sent_us = g_get_monotonic_time ();
   watch->request_cancellable = g_cancellable_new ();
-  vt_channel_http_get_job_async (watch->session, watch->uri,
-                                 watch->options.token,
-                                 watch->options.request_timeout,
-                                 watch->request_cancellable,
-                                 on_exchange, g_object_ref (watch->task));
+
+  g_debug ("job %s: request %u on channel %d (%.3f s elapsed)",
+           vt_watch_name (watch), watch->requests, watch->channel,
+           vt_watch_elapsed (watch));
+
+  switch (watch->channel)
+    {
+    case VT_STRATEGY_STREAM:
+      vt_watch_open_stream (watch);
+      break;
+
+    case VT_STRATEGY_LONG_POLL:
+      vt_watch_send_long_poll (watch);
+      break;
+
+    case VT_STRATEGY_POLL:
+    case VT_STRATEGY_AUTO:
+    default:
+      vt_channel_http_get_job_async (watch->session, watch->uri,
+                                     watch->options.token,
+                                     watch->options.request_timeout,
+                                     watch->request_cancellable,
+                                     on_exchange, g_object_ref (watch->task));
+      break;
+    }
 }
 
 static gboolean
@@ -324,8 +592,29 @@ on_cancelled (GCancellable *cancellable,
   return G_SOURCE_REMOVE;
 }
 
+/* The channel of the first request. Auto mode with nothing known about the
+ * server starts with a plain poll, whose answer says what else it offers. */
+static VtStrategy
+vt_watch_first_channel (VtWatch *watch)
+{
+  switch (watch->options.strategy)
+    {
+    case VT_STRATEGY_STREAM:
+      return watch->events_uri != NULL ? VT_STRATEGY_STREAM : VT_STRATEGY_LONG_POLL;
+    case VT_STRATEGY_LONG_POLL:
+    case VT_STRATEGY_POLL:
+      return watch->options.strategy;
+    case VT_STRATEGY_AUTO:
+    default:
+      return watch->options.capabilities_known ?
+             vt_watch_pick_channel (watch, watch->options.capabilities) :
+             VT_STRATEGY_POLL;
+    }
+}
+
 /*
  * vt_watch_start:
+ * @events_uri: (nullable): the job's event stream
  * @task: the caller's task; the watch becomes its task data
  *
  * Makes the first request at once.
@@ -335,6 +624,7 @@ vt_watch_start (VtClient             *client,
                 SoupSession          *session,
                 const VtWatchOptions *options,
                 GUri                 *uri,
+                GUri                 *events_uri,
                 const char           *job_id,
                 GTask                *task)
 {
@@ -346,10 +636,18 @@ vt_watch_start (VtClient             *client,
   watch->session = g_object_ref (session);
   watch->options = *options;
   watch->options.token = g_strdup (options->token);
+  watch->options.base_url = g_strdup (options->base_url);
+  watch->options.model = options->model ? vt_duration_model_copy (options->model) : NULL;
   watch->uri = g_uri_ref (uri);
+  watch->events_uri = events_uri ? g_uri_ref (events_uri) : NULL;
   watch->job_id = g_strdup (job_id);
   watch->rand = g_rand_new ();
   watch->last_status = STATUS_NONE;
+  watch->last_pending_at = -1.0;
+  watch->last_progress = -1.0;
+  watch->last_eta = -1.0;
+  watch->previous_eta = (VtEtaSample) { -1.0, -1.0 };
+  watch->channel = vt_watch_first_channel (watch);
   g_task_set_task_data (task, watch, (GDestroyNotify) vt_watch_free);
 
   /* Cancellation is noticed by a source on the task's context, so it

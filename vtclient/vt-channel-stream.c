@@ -1,0 +1,311 @@
+/* vt-channel-stream.c: how we ask, by listening
+ *
+ * Opens GET /jobs/{id}/events and turns each "status" event into a job
+ * observation for the watch. The stream completes when the server closes
+ * it; how it closed (cleanly, a dropped connection, an HTTP error, an
+ * event we cannot read) is reported as a #VtExchange like any request.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "vt-channel-stream-private.h"
+#include "vt-error.h"
+#include "vt-sse-parser-private.h"
+
+typedef struct
+{
+  SoupMessage       *message;
+  GCancellable      *cancellable;     /* ours: the connect timeout cancels it */
+  GCancellable      *caller_cancellable;
+  gulong             caller_handler;
+  GSource           *connect_timeout;
+  gboolean           timed_out;
+  GDataInputStream  *lines;
+  VtSseParser        parser;
+  VtStreamEventFunc  on_event;
+  gpointer           event_data;
+  VtExchange        *exchange;
+} StreamData;
+
+static void
+stream_data_free (StreamData *data)
+{
+  if (data->connect_timeout != NULL)
+    {
+      g_source_destroy (data->connect_timeout);
+      g_source_unref (data->connect_timeout);
+    }
+  if (data->caller_cancellable != NULL)
+    g_cancellable_disconnect (data->caller_cancellable, data->caller_handler);
+  g_clear_object (&data->caller_cancellable);
+  g_clear_object (&data->cancellable);
+  g_clear_object (&data->lines);
+  g_clear_object (&data->message);
+  vt_sse_parser_clear (&data->parser);
+  g_clear_pointer (&data->exchange, vt_exchange_free);
+  g_free (data);
+}
+
+static void
+stop_connect_timeout (StreamData *data)
+{
+  if (data->connect_timeout != NULL)
+    {
+      g_source_destroy (data->connect_timeout);
+      g_clear_pointer (&data->connect_timeout, g_source_unref);
+    }
+}
+
+static void
+finish_stream (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+
+  stop_connect_timeout (data);
+  g_task_return_pointer (task, g_steal_pointer (&data->exchange),
+                         (GDestroyNotify) vt_exchange_free);
+}
+
+static void
+fail_stream (GTask          *task,
+             VtExchangeKind  kind,
+             GError         *error)
+{
+  StreamData *data = g_task_get_task_data (task);
+
+  data->exchange->kind = kind;
+  g_clear_error (&data->exchange->error);
+  data->exchange->error = error;
+  finish_stream (task);
+}
+
+static void
+forward_cancel (GCancellable *caller,
+                GCancellable *ours)
+{
+  g_cancellable_cancel (ours);
+}
+
+static gboolean
+connect_timed_out (gpointer user_data)
+{
+  StreamData *data = g_task_get_task_data (G_TASK (user_data));
+
+  data->timed_out = TRUE;
+  g_cancellable_cancel (data->cancellable);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Returns %FALSE when the event ended the stream with an error. */
+static gboolean
+dispatch_event (GTask      *task,
+                const char *event,
+                const char *text)
+{
+  StreamData *data = g_task_get_task_data (task);
+  g_auto(VtJobObservation) observation = { 0 };
+  GError *error = NULL;
+
+  /* Unknown event types are for other clients. */
+  if (g_strcmp0 (event, "status") != 0 && g_strcmp0 (event, "message") != 0)
+    return TRUE;
+
+  if (!vt_job_response_parse (text, strlen (text), &observation, &error))
+    {
+      fail_stream (task, VT_EXCHANGE_PROTOCOL, error);
+      return FALSE;
+    }
+
+  data->on_event (&observation, data->event_data);
+  return TRUE;
+}
+
+static void read_next_line (GTask *task);
+
+static void
+on_line (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StreamData *data = g_task_get_task_data (task);
+  g_autofree char *line = NULL;
+  g_autofree char *event = NULL;
+  g_autofree char *text = NULL;
+  GError *error = NULL;
+  gsize length;
+
+  line = g_data_input_stream_read_line_finish_utf8 (data->lines, result, &length, &error);
+  if (error != NULL)
+    {
+      vt_exchange_set_send_error (data->exchange, error, data->cancellable);
+      finish_stream (task);
+      return;
+    }
+
+  if (line == NULL)
+    {
+      /* The server closed the stream: cleanly, as far as HTTP goes. */
+      data->exchange->kind = VT_EXCHANGE_OK;
+      finish_stream (task);
+      return;
+    }
+
+  switch (vt_sse_parser_feed (&data->parser, line, &event, &text))
+    {
+    case VT_SSE_EVENT:
+      if (!dispatch_event (task, event, text))
+        return;
+      /* The event may have ended the watch, and with it this stream. */
+      if (g_cancellable_is_cancelled (data->cancellable))
+        {
+          data->exchange->kind = VT_EXCHANGE_CANCELLED;
+          finish_stream (task);
+          return;
+        }
+      break;
+
+    case VT_SSE_TOO_LARGE:
+      fail_stream (task, VT_EXCHANGE_PROTOCOL,
+                   g_error_new (VT_CLIENT_ERROR, VT_CLIENT_ERROR_PROTOCOL,
+                                "An event exceeds the %d-byte limit",
+                                VT_SSE_MAX_EVENT_SIZE));
+      return;
+
+    case VT_SSE_NEED_MORE:
+    default:
+      break;
+    }
+
+  read_next_line (g_steal_pointer (&task));
+}
+
+static void
+read_next_line (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+
+  g_data_input_stream_read_line_async (data->lines, G_PRIORITY_DEFAULT,
+                                       data->cancellable, on_line, task);
+}
+
+static void
+on_stream_opened (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StreamData *data = g_task_get_task_data (task);
+  g_autoptr(GInputStream) body = NULL;
+  const char *content_type;
+  GError *error = NULL;
+
+  body = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+  stop_connect_timeout (data);
+
+  if (body == NULL)
+    {
+      if (data->timed_out && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_clear_error (&error);
+          error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                       "The event stream did not open in time");
+        }
+      vt_exchange_set_send_error (data->exchange, error,
+                                  data->timed_out ? NULL : data->cancellable);
+      finish_stream (task);
+      return;
+    }
+
+  vt_exchange_read_headers (data->exchange, data->message);
+  if (!SOUP_STATUS_IS_SUCCESSFUL (data->exchange->http_status))
+    {
+      vt_exchange_set_http_error (data->exchange, data->message);
+      finish_stream (task);
+      return;
+    }
+
+  content_type = soup_message_headers_get_content_type (
+      soup_message_get_response_headers (data->message), NULL);
+  if (g_strcmp0 (content_type, "text/event-stream") != 0)
+    {
+      fail_stream (task, VT_EXCHANGE_PROTOCOL,
+                   g_error_new (VT_CLIENT_ERROR, VT_CLIENT_ERROR_PROTOCOL,
+                                "Expected an event stream, got “%s”",
+                                content_type ? content_type : "no content type"));
+      return;
+    }
+
+  data->lines = g_data_input_stream_new (body);
+  g_data_input_stream_set_newline_type (data->lines, G_DATA_STREAM_NEWLINE_TYPE_ANY);
+  read_next_line (g_steal_pointer (&task));
+}
+
+/*
+ * vt_channel_stream_async:
+ * @connect_timeout: seconds the server has to start answering; once it
+ *   has, the stream may stay quiet for as long as the job runs
+ * @on_event: called for each observation, before the stream completes
+ */
+void
+vt_channel_stream_async (SoupSession         *session,
+                         GUri                *uri,
+                         const char          *token,
+                         double               connect_timeout,
+                         GCancellable        *cancellable,
+                         VtStreamEventFunc    on_event,
+                         gpointer             event_data,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  StreamData *data;
+
+  task = g_task_new (session, cancellable, callback, user_data);
+  g_task_set_source_tag (task, vt_channel_stream_async);
+  g_task_set_name (task, "vt_channel_stream_async");
+  g_task_set_check_cancellable (task, FALSE);
+
+  data = g_new0 (StreamData, 1);
+  data->message = vt_channel_http_new_message (SOUP_METHOD_GET, uri, token);
+  soup_message_headers_replace (soup_message_get_request_headers (data->message),
+                                "Accept", "text/event-stream");
+  data->cancellable = g_cancellable_new ();
+  data->on_event = on_event;
+  data->event_data = event_data;
+  data->exchange = vt_exchange_new ();
+  vt_sse_parser_init (&data->parser);
+  g_task_set_task_data (task, data, (GDestroyNotify) stream_data_free);
+
+  if (cancellable != NULL)
+    {
+      data->caller_cancellable = g_object_ref (cancellable);
+      data->caller_handler = g_cancellable_connect (cancellable,
+                                                    G_CALLBACK (forward_cancel),
+                                                    g_object_ref (data->cancellable),
+                                                    g_object_unref);
+    }
+
+  data->connect_timeout =
+    g_timeout_source_new ((guint) CLAMP (connect_timeout * 1000.0, 1.0, G_MAXUINT));
+  g_source_set_name (data->connect_timeout, "[vtclient] stream connect timeout");
+  g_task_attach_source (task, data->connect_timeout, connect_timed_out);
+
+  soup_session_send_async (session, data->message, G_PRIORITY_DEFAULT,
+                           data->cancellable, on_stream_opened,
+                           g_steal_pointer (&task));
+}
+
+VtExchange *
+vt_channel_stream_finish (SoupSession  *session,
+                          GAsyncResult *result)
+{
+  g_return_val_if_fail (g_task_is_valid (result, session), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), NULL);
+}

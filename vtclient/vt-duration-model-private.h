@@ -1,0 +1,35 @@
+/* vt-duration-model-private.h: what the client has learned of job durations
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* How many recent durations a model keeps: enough for stable quantiles,
+ * few enough that the model follows a server whose jobs change. */
+#define VT_DURATION_MODEL_CAPACITY 256
+
+/* Fewer samples than this and the model is not trusted. */
+#define VT_DURATION_MODEL_MIN_SAMPLES 5
+
+typedef struct _VtDurationModel VtDurationModel;
+
+VtDurationModel *vt_duration_model_new      (void);
+void             vt_duration_model_free     (VtDurationModel       *model);
+void             vt_duration_model_add      (VtDurationModel       *model,
+                                             double                 seconds);
+guint            vt_duration_model_size     (const VtDurationModel *model);
+double           vt_duration_model_quantile (const VtDurationModel *model,
+                                             double                 q);
+GArray          *vt_duration_model_dup_samples (const VtDurationModel *model);
+double           vt_duration_model_cdf      (const VtDurationModel *model,
+                                             double                 seconds);
+VtDurationModel *vt_duration_model_copy     (const VtDurationModel *model);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtDurationModel, vt_duration_model_free)
+
+G_END_DECLS
