@@ -7,7 +7,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <string.h>
 #include <vtclient.h>
 
 #include "vt-test-server.h"
@@ -34,6 +36,7 @@ typedef struct
   GHashTable   *counts;     /* path → guint */
   guint         n_requests;
   char         *last_raw_path;
+  char         *last_authorization;
   GPtrArray    *held;       /* paused messages */
 
   VtClient     *client;
@@ -60,6 +63,9 @@ server_callback (SoupServer        *server,
   f->n_requests++;
   g_free (f->last_raw_path);
   f->last_raw_path = g_strdup (g_uri_get_path (soup_server_message_get_uri (msg)));
+  g_free (f->last_authorization);
+  f->last_authorization = g_strdup (soup_message_headers_get_one (
+      soup_server_message_get_request_headers (msg), "Authorization"));
   g_hash_table_replace (f->counts, g_strdup (path), GUINT_TO_POINTER (count + 1));
 
   if (script == NULL)
@@ -152,6 +158,7 @@ fixture_tear_down (Fixture       *f,
   g_ptr_array_unref (f->job_ids);
   g_free (f->url);
   g_free (f->last_raw_path);
+  g_free (f->last_authorization);
 
   /* Let the sockets' close sources run before the next test. */
   while (g_main_context_iteration (NULL, FALSE))
@@ -889,6 +896,280 @@ test_vt_server_submit_and_follow (void)
   g_assert_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_NOT_FOUND);
 }
 
+static void
+test_token_sent (Fixture       *f,
+                 gconstpointer  data)
+{
+  static const Reply replies[] = { COMPLETED, END };
+  g_autoptr(GError) error = NULL;
+
+  script (f, "/status", replies);
+  g_object_set (f->client, "token", "s3cret", NULL);
+  g_assert_cmpint (follow (f, NULL, NULL, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+  g_assert_cmpstr (f->last_authorization, ==, "Bearer s3cret");
+}
+
+/* ------------------------------------------------------------------ */
+/* Channels against the real vt-server                                 */
+
+/* Requests the server answered on @route, all status codes together. */
+static guint
+server_requests (VtTestServer *server,
+                 const char   *route)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (vt_test_server_get_url (server), "/metrics", NULL);
+  g_autoptr(SoupMessage) message = soup_message_new ("GET", url);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prefix = g_strdup_printf ("vt_requests_total{route=\"%s\",", route);
+  g_auto(GStrv) lines = NULL;
+  guint total = 0;
+
+  body = soup_session_send_and_read (session, message, NULL, &error);
+  g_assert_no_error (error);
+  lines = g_strsplit (g_bytes_get_data (body, NULL), "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      total += (guint) g_ascii_strtoull (strrchr (lines[i], ' ') + 1, NULL, 10);
+
+  return total;
+}
+
+static char *
+submit (VtClient *client)
+{
+  char *id = NULL;
+
+  vt_client_submit_job_async (client, "https://example.com/v.mp4", "de", NULL, on_submitted, &id);
+  while (id == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  return id;
+}
+
+typedef struct
+{
+  GArray *statuses;
+  guint   n_progress;
+  gboolean progress_ok;
+} Observed;
+
+static void
+on_observed_status (VtClient   *client,
+                    const char *job_id,
+                    VtStatus    status,
+                    Observed   *observed)
+{
+  g_array_append_val (observed->statuses, status);
+}
+
+static void
+on_observed_progress (VtClient   *client,
+                      const char *job_id,
+                      double      progress,
+                      double      eta,
+                      Observed   *observed)
+{
+  observed->n_progress++;
+  observed->progress_ok &= progress >= 0 && progress <= 1 && eta >= 0;
+}
+
+static VtStatus
+follow_real (VtClient    *client,
+             const char  *id,
+             Observed    *observed,
+             GError     **error)
+{
+  gulong status_handler, progress_handler;
+  VtStatus status;
+
+  observed->statuses = g_array_new (FALSE, FALSE, sizeof (VtStatus));
+  observed->n_progress = 0;
+  observed->progress_ok = TRUE;
+  status_handler = g_signal_connect (client, "status-changed",
+                                     G_CALLBACK (on_observed_status), observed);
+  progress_handler = g_signal_connect (client, "progress-changed",
+                                       G_CALLBACK (on_observed_progress), observed);
+  status = vt_client_get_status (client, id, NULL, error);
+  g_signal_handler_disconnect (client, status_handler);
+  g_signal_handler_disconnect (client, progress_handler);
+
+  return status;
+}
+
+static void
+assert_pending_then (Observed *observed,
+                     VtStatus  final)
+{
+  g_assert_cmpuint (observed->statuses->len, ==, 2);
+  g_assert_cmpint (g_array_index (observed->statuses, VtStatus, 0), ==, VT_STATUS_PENDING);
+  g_assert_cmpint (g_array_index (observed->statuses, VtStatus, 1), ==, final);
+  g_clear_pointer (&observed->statuses, g_array_unref);
+}
+
+static VtClient *
+new_fast_client (VtTestServer *server,
+                 VtStrategy    strategy)
+{
+  VtClient *client = vt_client_new (vt_test_server_get_url (server));
+
+  g_object_set (client, "strategy", strategy, "initial-wait-time", 0.05,
+                "jitter", 0.0, "min-interval", 0.01, "max-wait-time", 5.0, NULL);
+  return client;
+}
+
+static void
+test_channel_stream (void)
+{
+  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", "0.3", NULL);
+  g_autoptr(VtClient) client = new_fast_client (server, VT_STRATEGY_STREAM);
+  g_autofree char *id = submit (client);
+  g_autoptr(GError) error = NULL;
+  Observed observed;
+
+  g_assert_cmpint (follow_real (client, id, &observed, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+  assert_pending_then (&observed, VT_STATUS_COMPLETED);
+  /* One request: the stream. */
+  g_assert_cmpuint (server_requests (server, "/jobs/{id}/events"), ==, 1);
+  g_assert_cmpuint (server_requests (server, "/jobs/{id}"), ==, 0);
+  g_assert_cmpuint (observed.n_progress, >=, 1);
+  g_assert_true (observed.progress_ok);
+}
+
+static void
+test_channel_long_poll (void)
+{
+  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", "0.3", NULL);
+  g_autoptr(VtClient) client = new_fast_client (server, VT_STRATEGY_LONG_POLL);
+  g_autofree char *id = submit (client);
+  g_autoptr(GError) error = NULL;
+  Observed observed;
+
+  g_assert_cmpint (follow_real (client, id, &observed, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+  /* Held from the start: the answer is the final status. */
+  g_assert_cmpuint (observed.statuses->len, ==, 1);
+  g_assert_cmpint (g_array_index (observed.statuses, VtStatus, 0), ==, VT_STATUS_COMPLETED);
+  g_clear_pointer (&observed.statuses, g_array_unref);
+  g_assert_cmpuint (server_requests (server, "/jobs/{id}"), ==, 1);
+}
+
+static void
+test_channel_auto_learns_capabilities (void)
+{
+  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", "0.3", NULL);
+  g_autoptr(VtClient) client = new_fast_client (server, VT_STRATEGY_AUTO);
+  g_autofree char *first = submit (client);
+  g_autofree char *second = submit (client);
+  g_autoptr(GError) error = NULL;
+  Observed observed;
+
+  /* First job: a plain GET reveals the event streams, then one stream. */
+  g_assert_cmpint (follow_real (client, first, &observed, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+  assert_pending_then (&observed, VT_STATUS_COMPLETED);
+  g_assert_cmpuint (server_requests (server, "/jobs/{id}"), ==, 1);
+  g_assert_cmpuint (server_requests (server, "/jobs/{id}/events"), ==, 1);
+
+  /* Second job: straight to the stream. */
+  g_assert_cmpint (follow_real (client, second, &observed, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+  g_clear_pointer (&observed.statuses, g_array_unref);
+  g_assert_cmpuint (server_requests (server, "/jobs/{id}"), ==, 1);
+  g_assert_cmpuint (server_requests (server, "/jobs/{id}/events"), ==, 2);
+}
+
+static void
+test_channel_fallback_on_plain_server (gconstpointer data)
+{
+  VtStrategy strategy = GPOINTER_TO_INT (data);
+  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", "0.3", "--plain", NULL);
+  g_autoptr(VtClient) client = new_fast_client (server, strategy);
+  g_autofree char *id = submit (client);
+  g_autoptr(GError) error = NULL;
+  Observed observed;
+
+  g_assert_cmpint (follow_real (client, id, &observed, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+  /* A long-poll not held shows the pending status first, too. */
+  assert_pending_then (&observed, VT_STATUS_COMPLETED);
+  g_assert_cmpuint (observed.n_progress, ==, 0);
+}
+
+static void
+test_hints_few_requests (void)
+{
+  g_autoptr(VtTestServer) server =
+    vt_test_server_start ("--delay", "0.5", "--eta-noise", "0.2", "--seed", "7", NULL);
+  g_autoptr(VtClient) client = new_fast_client (server, VT_STRATEGY_POLL);
+  g_autofree char *id = submit (client);
+  g_autoptr(GError) error = NULL;
+  Observed observed;
+
+  /* The backoff alone would take 0, 0.05, 0.15, 0.35, 0.75: five requests. */
+  g_object_set (client, "min-interval", 0.02, NULL);
+  g_assert_cmpint (follow_real (client, id, &observed, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+  assert_pending_then (&observed, VT_STATUS_COMPLETED);
+  g_assert_cmpuint (server_requests (server, "/jobs/{id}"), <=, 3);
+  g_assert_cmpuint (observed.n_progress, >=, 1);
+  g_assert_true (observed.progress_ok);
+}
+
+static void
+test_model_export_import (void)
+{
+  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", "0.2", NULL);
+  g_autoptr(VtClient) client = new_fast_client (server, VT_STRATEGY_STREAM);
+  g_autoptr(VtClient) other = vt_client_new (NULL);
+  g_autofree char *id = submit (client);
+  g_autofree char *exported = NULL;
+  g_autofree char *reexported = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *durations;
+  Observed observed;
+  double duration;
+
+  g_assert_cmpint (follow_real (client, id, &observed, &error), ==, VT_STATUS_COMPLETED);
+  g_clear_pointer (&observed.statuses, g_array_unref);
+
+  exported = vt_client_export_model (client);
+  json_parser_load_from_data (parser, exported, -1, &error);
+  g_assert_no_error (error);
+  durations = json_object_get_array_member (
+      json_object_get_object_member (
+          json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
+                                         "servers"),
+          vt_test_server_get_url (server)),
+      "durations");
+  g_assert_cmpuint (json_array_get_length (durations), ==, 1);
+  /* Seen on a stream: the job's 0.2 s, give or take the scheduler. */
+  duration = json_array_get_double_element (durations, 0);
+  g_assert_cmpfloat (duration, >=, 0.1);
+  g_assert_cmpfloat (duration, <, 1.0);
+
+  g_assert_true (vt_client_import_model (other, exported, &error));
+  g_assert_no_error (error);
+  reexported = vt_client_export_model (other);
+  g_assert_cmpstr (reexported, ==, exported);
+
+  g_assert_false (vt_client_import_model (other, "{\"version\": 1, \"servers\": "
+                                          "{\"x\": {\"durations\": [1, \"a\"]}}}", &error));
+  g_assert_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (vt_client_import_model (other, "nonsense", &error));
+  g_assert_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  /* Nothing of the refused models was imported. */
+  g_free (reexported);
+  reexported = vt_client_export_model (other);
+  g_assert_cmpstr (reexported, ==, exported);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -926,6 +1207,18 @@ main (int   argc,
   g_test_add_func ("/client/vt-server/classic-sync", test_vt_server_classic_sync);
   g_test_add_func ("/client/vt-server/error-rate", test_vt_server_error_rate);
   g_test_add_func ("/client/vt-server/submit-and-follow", test_vt_server_submit_and_follow);
+  ADD ("/client/token", test_token_sent);
+  g_test_add_func ("/client/channel/stream", test_channel_stream);
+  g_test_add_func ("/client/channel/long-poll", test_channel_long_poll);
+  g_test_add_func ("/client/channel/auto", test_channel_auto_learns_capabilities);
+  g_test_add_data_func ("/client/channel/fallback/auto", GINT_TO_POINTER (VT_STRATEGY_AUTO),
+                        test_channel_fallback_on_plain_server);
+  g_test_add_data_func ("/client/channel/fallback/stream", GINT_TO_POINTER (VT_STRATEGY_STREAM),
+                        test_channel_fallback_on_plain_server);
+  g_test_add_data_func ("/client/channel/fallback/long-poll", GINT_TO_POINTER (VT_STRATEGY_LONG_POLL),
+                        test_channel_fallback_on_plain_server);
+  g_test_add_func ("/client/hints/few-requests", test_hints_few_requests);
+  g_test_add_func ("/client/model/export-import", test_model_export_import);
 
 #undef ADD
 

@@ -8,6 +8,7 @@
 #include "vt-channel-http-private.h"
 #include "vt-error.h"
 #include "vt-job-response-private.h"
+#include "vt-sse-parser-private.h"
 
 static gboolean
 parse (const char        *body,
@@ -213,6 +214,74 @@ test_capabilities (void)
   g_assert_cmpint (vt_capabilities_parse ("Events,teleport"), ==, VT_CAPABILITY_EVENTS);
 }
 
+static void
+test_sse_parser (void)
+{
+  g_auto(VtSseParser) parser;
+  const char *lines[] = {
+    ": a comment",
+    "event: status",
+    "data: {\"result\":",
+    "data:  \"pending\"}\r",
+    "id: 7",
+    "",
+    "",
+    "data",
+    "",
+    "retry: 10",
+    "data:x",
+    NULL,
+  };
+  guint n_events = 0;
+
+  vt_sse_parser_init (&parser);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *event = NULL;
+      g_autofree char *data = NULL;
+
+      if (vt_sse_parser_feed (&parser, lines[i], &event, &data) != VT_SSE_EVENT)
+        continue;
+
+      n_events++;
+      if (n_events == 1)
+        {
+          g_assert_cmpstr (event, ==, "status");
+          /* One space after the colon is dropped, the next is data. */
+          g_assert_cmpstr (data, ==, "{\"result\":\n \"pending\"}");
+        }
+      else
+        {
+          /* A field with no colon has an empty value; no event type set. */
+          g_assert_cmpstr (event, ==, "message");
+          g_assert_cmpstr (data, ==, "");
+        }
+    }
+
+  /* The trailing "data:x" was never dispatched. */
+  g_assert_cmpuint (n_events, ==, 2);
+}
+
+static void
+test_sse_parser_limit (void)
+{
+  g_auto(VtSseParser) parser;
+  g_autofree char *chunk = g_strnfill (1000, 'a');
+  g_autofree char *line = g_strconcat ("data: ", chunk, NULL);
+  VtSseResult result = VT_SSE_NEED_MORE;
+  char *event = NULL, *data = NULL;
+  guint i;
+
+  vt_sse_parser_init (&parser);
+  for (i = 0; i < 100 && result == VT_SSE_NEED_MORE; i++)
+    result = vt_sse_parser_feed (&parser, line, &event, &data);
+
+  g_assert_cmpint (result, ==, VT_SSE_TOO_LARGE);
+  g_assert_cmpuint (i, ==, VT_SSE_MAX_EVENT_SIZE / 1001 + 1);
+  g_assert_null (event);
+  g_assert_null (data);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -228,6 +297,8 @@ main (int   argc,
   g_test_add_func ("/job-request/build", test_job_request);
   g_test_add_func ("/headers/retry-after", test_retry_after);
   g_test_add_func ("/headers/capabilities", test_capabilities);
+  g_test_add_func ("/sse/parser", test_sse_parser);
+  g_test_add_func ("/sse/limit", test_sse_parser_limit);
 
   return g_test_run ();
 }

@@ -242,6 +242,97 @@ test_retry_policy (void)
   g_assert_false (vt_schedule_retry_delay (&config, 1, 60.0, 12, rand, &delay));
 }
 
+static void
+test_eta_calibration (void)
+{
+  VtScheduleConfig config = seed_config ();
+  VtEtaSample first = { 0.0, 24.0 };
+  VtEtaSample second = { 10.0, 12.0 };
+  VtEtaSample garbage = { 10.0, 30.0 };
+  VtEtaSample short_eta = { 0.0, 0.5 };
+
+  /* One long ETA of unknown quality: probe halfway. */
+  g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, NULL, &first), 12.0, 1e-9);
+  /* A short one: go for it, just after. */
+  g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, NULL, &short_eta), 0.505, 1e-9);
+  /* The ETA fell 12 s in 10 s: the server overestimates by 1.2, so the
+   * 12 s it announces are 10 s, plus the 1 % margin. */
+  g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, &first, &second), 10.1, 1e-9);
+  /* A rising ETA is no steady factor: take it as it is. */
+  g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, &first, &garbage), 30.3, 1e-9);
+  g_assert_cmpfloat (vt_schedule_eta_wait (&config, &first, NULL), <, 0);
+}
+
+static void
+test_learned_schedule (void)
+{
+  VtScheduleConfig config = seed_config ();
+  g_autoptr(VtDurationModel) model = vt_duration_model_new ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (SEED);
+  double delay, now;
+  guint polls;
+
+  /* Too few samples: no opinion, backoff rules. */
+  for (guint i = 0; i < VT_DURATION_MODEL_MIN_SAMPLES - 1; i++)
+    vt_duration_model_add (model, 20.0 + 5 * i);
+  g_assert_false (vt_schedule_learned_delay (&config, model, 0.0, &delay));
+
+  /* Jobs of 20 to 40 s. */
+  for (guint i = 0; i <= 100; i++)
+    vt_duration_model_add (model, 20.0 + 0.2 * i);
+  g_assert_cmpuint (vt_duration_model_size (model), ==, 105);
+  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 0.0), 20.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 1.0), 40.0, 1e-9);
+
+  /* Nothing before the shortest jobs end. */
+  g_assert_true (vt_schedule_learned_delay (&config, model, 0.0, &delay));
+  g_assert_cmpfloat (delay, >, 19.0);
+  g_assert_cmpfloat (delay, <=, 20.5);
+
+  /* Then steps of 8 to 15 % of the time elapsed, and few polls to cover
+   * the whole range. */
+  now = delay;
+  for (polls = 1; now < 40.0 && polls < 20; polls++)
+    {
+      g_assert_true (vt_schedule_next_delay (&config, 1, now, NULL, model, rand, &delay));
+      g_assert_cmpfloat (delay, <=, 0.15 * now + 1e-9);
+      g_assert_cmpfloat (delay, >=, 0.08 * now - 1e-9);
+      now += delay;
+    }
+  g_assert_cmpuint (polls, <=, 8);
+  g_assert_cmpfloat (now, <, 44.0);
+
+  /* Long past the longest job seen: back to backoff. */
+  g_assert_false (vt_schedule_learned_delay (&config, model, 60.0, &delay));
+  config.max_wait_time = 1000;
+  g_assert_true (vt_schedule_next_delay (&config, 3, 60.0, NULL, model, rand, &delay));
+  g_assert_cmpfloat (delay, >=, 3.5);
+  g_assert_cmpfloat (delay, <=, 4.5);
+}
+
+static void
+test_duration_model_ring (void)
+{
+  g_autoptr(VtDurationModel) model = vt_duration_model_new ();
+  g_autoptr(GArray) samples = NULL;
+
+  for (guint i = 0; i < VT_DURATION_MODEL_CAPACITY + 10; i++)
+    vt_duration_model_add (model, i);
+  vt_duration_model_add (model, -1);
+  vt_duration_model_add (model, NAN);
+
+  g_assert_cmpuint (vt_duration_model_size (model), ==, VT_DURATION_MODEL_CAPACITY);
+  samples = vt_duration_model_dup_samples (model);
+  g_assert_cmpuint (samples->len, ==, VT_DURATION_MODEL_CAPACITY);
+  /* The oldest ten went; order of arrival is kept. */
+  g_assert_cmpfloat (g_array_index (samples, double, 0), ==, 10.0);
+  g_assert_cmpfloat (g_array_index (samples, double, samples->len - 1), ==,
+                     VT_DURATION_MODEL_CAPACITY + 9.0);
+  g_assert_cmpfloat (vt_duration_model_quantile (model, 0.0), ==, 10.0);
+  g_assert_cmpfloat_with_epsilon (vt_duration_model_cdf (model, 10.0),
+                                  1.0 / VT_DURATION_MODEL_CAPACITY, 1e-12);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -258,6 +349,9 @@ main (int   argc,
   g_test_add_func ("/schedule/attempt-cap", test_attempt_cap);
   g_test_add_func ("/schedule/hints", test_hints_preferred_and_clamped);
   g_test_add_func ("/schedule/retry", test_retry_policy);
+  g_test_add_func ("/schedule/eta-calibration", test_eta_calibration);
+  g_test_add_func ("/schedule/learned", test_learned_schedule);
+  g_test_add_func ("/schedule/duration-model", test_duration_model_ring);
 
   return g_test_run ();
 }

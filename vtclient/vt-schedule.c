@@ -235,10 +235,13 @@ vt_schedule_eta_wait (const VtScheduleConfig *config,
 
 /* Learned schedule: each poll covers this share of the probability that
  * is left, so the expected number of polls stays small whatever the
- * distribution; and no wait exceeds this fraction of the time elapsed,
- * which bounds the delay relative to the job's length in long tails. */
+ * distribution; no wait exceeds the larger fraction of the time elapsed,
+ * which bounds the delay relative to the job's length in long tails, and
+ * none is under the smaller one, or polls would crowd towards the
+ * longest job seen. */
 #define LEARNED_MASS_STEP 0.3
 #define LEARNED_RELATIVE_STEP 0.15
+#define LEARNED_RELATIVE_MIN_STEP 0.08
 /* The first poll goes where the shortest jobs end. */
 #define LEARNED_FIRST_QUANTILE 0.02
 /* Past the longest job seen (with this slack), the model knows nothing. */
@@ -281,7 +284,9 @@ vt_schedule_learned_delay (const VtScheduleConfig *config,
       level = vt_duration_model_cdf (model, elapsed);
       level += LEARNED_MASS_STEP * (1.0 - level);
       target = vt_duration_model_quantile (model, level);
-      wait = MIN (target - elapsed, LEARNED_RELATIVE_STEP * elapsed);
+      wait = CLAMP (target - elapsed,
+                    LEARNED_RELATIVE_MIN_STEP * elapsed,
+                    LEARNED_RELATIVE_STEP * elapsed);
     }
 
   wait = MAX (wait, config->min_interval);
