@@ -1,0 +1,159 @@
+/* vt-held-message.c: a message kept open past its handler
+ *
+ * Long-polls, event streams and the hang fault all return from their
+ * handler with the response unfinished. Two things can then end the
+ * exchange behind their back: the server dropping the connection (at
+ * shutdown: SoupServerMessage::disconnected or ::finished), and the
+ * client hanging up. libsoup does not watch the socket of a paused
+ * message, so a client that hangs up would go unnoticed until the next
+ * write; the held message watches the socket itself and, on end of file,
+ * takes the connection away from libsoup and closes it.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "vt-held-message.h"
+
+struct _VtHeldMessage
+{
+  SoupServerMessage     *msg;
+  VtHeldMessageGoneFunc  gone;
+  gpointer               user_data;
+  GSource               *socket_watch;
+  gulong                 disconnected_id;
+  gulong                 finished_id;
+};
+
+static void
+vt_held_message_stop_watching (VtHeldMessage *self)
+{
+  g_clear_signal_handler (&self->disconnected_id, self->msg);
+  g_clear_signal_handler (&self->finished_id, self->msg);
+  if (self->socket_watch != NULL)
+    {
+      g_source_destroy (self->socket_watch);
+      g_clear_pointer (&self->socket_watch, g_source_unref);
+    }
+}
+
+static void
+vt_held_message_on_gone (VtHeldMessage *self)
+{
+  /* The owner frees us from the callback: nothing may touch self after. */
+  vt_held_message_stop_watching (self);
+  self->gone (self->user_data);
+}
+
+/* TRUE when the peer closed its side or the socket failed; FALSE when it
+ * merely sent more bytes (a pipelined request, a TLS record), which we
+ * must leave for libsoup to read. */
+static gboolean
+peer_has_closed (GSocket *socket)
+{
+  g_autoptr(GError) error = NULL;
+  char byte;
+  GInputVector vector = { &byte, 1 };
+  int flags = G_SOCKET_MSG_PEEK;
+  gssize n;
+
+  n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL,
+                                &flags, NULL, &error);
+  if (n < 0)
+    return !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+
+  return n == 0;
+}
+
+static gboolean
+vt_held_message_on_socket_ready (GSocket      *socket,
+                                 GIOCondition  condition,
+                                 gpointer      user_data)
+{
+  VtHeldMessage *self = user_data;
+  g_autoptr(SoupServerMessage) msg = g_object_ref (self->msg);
+  g_autoptr(GIOStream) stream = NULL;
+
+  if (!peer_has_closed (socket))
+    {
+      /* Readable with data: watching on would spin. Shutdown or the
+       * owner's own timeout still ends the exchange. */
+      g_clear_pointer (&self->socket_watch, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
+
+  /* Stealing makes the message emit ::disconnected, which reaches
+   * vt_held_message_on_gone and so the owner, which frees self. */
+  stream = soup_server_message_steal_connection (msg);
+  if (stream != NULL)
+    g_io_stream_close (stream, NULL, NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * vt_held_message_new:
+ * @msg: a message whose handler is returning without a complete response
+ * @gone: called if the exchange ends without the owner
+ *
+ * Returns: (transfer full): a watch on @msg, to free once the owner has
+ * finished the response (or from @gone)
+ */
+VtHeldMessage *
+vt_held_message_new (SoupServerMessage     *msg,
+                     VtHeldMessageGoneFunc  gone,
+                     gpointer               user_data)
+{
+  VtHeldMessage *self;
+  GSocket *socket;
+
+  g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), NULL);
+  g_return_val_if_fail (gone != NULL, NULL);
+
+  self = g_new0 (VtHeldMessage, 1);
+  self->msg = g_object_ref (msg);
+  self->gone = gone;
+  self->user_data = user_data;
+  self->disconnected_id = g_signal_connect_swapped (msg, "disconnected",
+                                                    G_CALLBACK (vt_held_message_on_gone),
+                                                    self);
+  self->finished_id = g_signal_connect_swapped (msg, "finished",
+                                                G_CALLBACK (vt_held_message_on_gone),
+                                                self);
+
+  /* Stealing the connection later asks for both addresses; once the peer
+   * has reset the socket the kernel no longer knows them and libsoup
+   * warns. Asking now makes libsoup cache them while they are known. */
+  soup_server_message_get_remote_address (msg);
+  soup_server_message_get_local_address (msg);
+
+  socket = soup_server_message_get_socket (msg);
+  if (socket != NULL)
+    {
+      self->socket_watch = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+      g_source_set_name (self->socket_watch, "[vt-server] held message socket");
+      g_source_set_callback (self->socket_watch,
+                             G_SOURCE_FUNC (vt_held_message_on_socket_ready),
+                             self, NULL);
+      g_source_attach (self->socket_watch, g_main_context_get_thread_default ());
+    }
+
+  return self;
+}
+
+SoupServerMessage *
+vt_held_message_get_message (VtHeldMessage *self)
+{
+  return self->msg;
+}
+
+/* Stops watching; leaves the message's I/O as it is. */
+void
+vt_held_message_free (VtHeldMessage *self)
+{
+  if (self == NULL)
+    return;
+
+  vt_held_message_stop_watching (self);
+  g_object_unref (self->msg);
+  g_free (self);
+}

@@ -1,0 +1,383 @@
+/* vt-job.c: one simulated translation job
+ *
+ * A job is decided entirely when it is created: its duration, its outcome
+ * and the noise on its eta never change afterwards, so asking twice never
+ * re-rolls anything. Its state is computed lazily from the monotonic clock
+ * (created + duration); a ready-time source additionally fires at the
+ * exact end so that long-polls and event streams hear about it at once.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "vt-job.h"
+
+#include <math.h>
+
+struct _VtJob
+{
+  GObject     parent_instance;
+
+  char       *id;
+  gint64      created_wall;   /* µs since the epoch: persisted, reported */
+  gint64      created_mono;   /* µs on the monotonic clock: what times it */
+  gint64      duration;       /* µs */
+  VtJobState  outcome;
+  double      eta_factor;
+  char       *source_url;
+  char       *target_language;
+
+  GSource    *end_source;
+};
+
+enum {
+  CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (VtJob, vt_job, G_TYPE_OBJECT)
+
+static const char * const state_names[VT_JOB_N_STATES] = {
+  [VT_JOB_STATE_PENDING] = "pending",
+  [VT_JOB_STATE_COMPLETED] = "completed",
+  [VT_JOB_STATE_ERROR] = "error",
+};
+
+const char *
+vt_job_state_to_string (VtJobState state)
+{
+  g_return_val_if_fail (state < VT_JOB_N_STATES, NULL);
+
+  return state_names[state];
+}
+
+gboolean
+vt_job_state_from_string (const char *string,
+                          VtJobState *state)
+{
+  for (guint i = 0; i < VT_JOB_N_STATES; i++)
+    {
+      if (g_strcmp0 (string, state_names[i]) == 0)
+        {
+          *state = i;
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+static void
+vt_job_finalize (GObject *object)
+{
+  VtJob *self = VT_JOB (object);
+
+  if (self->end_source != NULL)
+    {
+      g_source_destroy (self->end_source);
+      g_source_unref (self->end_source);
+    }
+  g_free (self->id);
+  g_free (self->source_url);
+  g_free (self->target_language);
+
+  G_OBJECT_CLASS (vt_job_parent_class)->finalize (object);
+}
+
+static void
+vt_job_class_init (VtJobClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = vt_job_finalize;
+
+  /**
+   * VtJob::changed:
+   *
+   * Emitted once, at the moment the job leaves the pending state.
+   */
+  signals[CHANGED] = g_signal_new ("changed",
+                                   G_TYPE_FROM_CLASS (klass),
+                                   G_SIGNAL_RUN_LAST,
+                                   0, NULL, NULL, NULL,
+                                   G_TYPE_NONE, 0);
+}
+
+static void
+vt_job_init (VtJob *self)
+{
+}
+
+static gboolean
+vt_job_end_dispatch (GSource     *source,
+                     GSourceFunc  callback,
+                     gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+/* A bare source with a ready time: unlike a timeout it fires at an exact
+ * monotonic instant, which is the instant the lazy state flips. */
+static GSourceFuncs vt_job_end_source_funcs = {
+  .dispatch = vt_job_end_dispatch,
+};
+
+static gboolean
+vt_job_on_end (gpointer user_data)
+{
+  VtJob *self = user_data;
+
+  g_clear_pointer (&self->end_source, g_source_unref);
+  g_signal_emit (self, signals[CHANGED], 0);
+
+  return G_SOURCE_REMOVE;
+}
+
+VtJob *
+vt_job_new (const char *id,
+            gint64      created_wall_us,
+            gint64      duration_us,
+            VtJobState  outcome,
+            double      eta_factor,
+            const char *source_url,
+            const char *target_language)
+{
+  VtJob *self;
+
+  g_return_val_if_fail (id != NULL, NULL);
+  g_return_val_if_fail (duration_us >= 0, NULL);
+  g_return_val_if_fail (outcome != VT_JOB_STATE_PENDING, NULL);
+
+  self = g_object_new (VT_TYPE_JOB, NULL);
+  self->id = g_strdup (id);
+  self->created_wall = created_wall_us;
+  /* A job restored from a state file was created before this process
+   * started: place it on the monotonic clock by its wall-clock age. */
+  self->created_mono = g_get_monotonic_time () - (g_get_real_time () - created_wall_us);
+  self->duration = duration_us;
+  self->outcome = outcome;
+  self->eta_factor = eta_factor;
+  self->source_url = g_strdup (source_url);
+  self->target_language = g_strdup (target_language);
+
+  if (vt_job_get_state (self, g_get_monotonic_time ()) == VT_JOB_STATE_PENDING)
+    {
+      self->end_source = g_source_new (&vt_job_end_source_funcs, sizeof (GSource));
+      g_source_set_name (self->end_source, "[vt-server] job end");
+      g_source_set_ready_time (self->end_source, self->created_mono + self->duration);
+      g_source_set_callback (self->end_source, vt_job_on_end, self, NULL);
+      g_source_attach (self->end_source, g_main_context_get_thread_default ());
+    }
+
+  return self;
+}
+
+const char *
+vt_job_get_id (VtJob *self)
+{
+  g_return_val_if_fail (VT_IS_JOB (self), NULL);
+
+  return self->id;
+}
+
+gint64
+vt_job_get_created_wall (VtJob *self)
+{
+  g_return_val_if_fail (VT_IS_JOB (self), 0);
+
+  return self->created_wall;
+}
+
+gint64
+vt_job_get_duration (VtJob *self)
+{
+  g_return_val_if_fail (VT_IS_JOB (self), 0);
+
+  return self->duration;
+}
+
+VtJobState
+vt_job_get_outcome (VtJob *self)
+{
+  g_return_val_if_fail (VT_IS_JOB (self), VT_JOB_STATE_ERROR);
+
+  return self->outcome;
+}
+
+double
+vt_job_get_eta_factor (VtJob *self)
+{
+  g_return_val_if_fail (VT_IS_JOB (self), 1.0);
+
+  return self->eta_factor;
+}
+
+const char *
+vt_job_get_source_url (VtJob *self)
+{
+  g_return_val_if_fail (VT_IS_JOB (self), NULL);
+
+  return self->source_url;
+}
+
+const char *
+vt_job_get_target_language (VtJob *self)
+{
+  g_return_val_if_fail (VT_IS_JOB (self), NULL);
+
+  return self->target_language;
+}
+
+VtJobState
+vt_job_get_state (VtJob  *self,
+                  gint64  now_us)
+{
+  g_return_val_if_fail (VT_IS_JOB (self), VT_JOB_STATE_ERROR);
+
+  if (now_us >= self->created_mono + self->duration)
+    return self->outcome;
+
+  return VT_JOB_STATE_PENDING;
+}
+
+double
+vt_job_get_progress (VtJob  *self,
+                     gint64  now_us)
+{
+  gint64 elapsed;
+
+  g_return_val_if_fail (VT_IS_JOB (self), 1.0);
+
+  elapsed = now_us - self->created_mono;
+  if (self->duration == 0 || elapsed >= self->duration)
+    return 1.0;
+
+  return CLAMP ((double) elapsed / self->duration, 0.0, 1.0);
+}
+
+double
+vt_job_get_eta (VtJob  *self,
+                gint64  now_us)
+{
+  gint64 remaining;
+
+  g_return_val_if_fail (VT_IS_JOB (self), 0.0);
+
+  remaining = self->created_mono + self->duration - now_us;
+  if (remaining <= 0)
+    return 0.0;
+
+  /* Rounded to the millisecond: finer is noise to any client. */
+  return round (remaining * self->eta_factor / 1000.0) / 1000.0;
+}
+
+/* The server's suggestion for the next poll: when it thinks the job ends,
+ * within bounds that keep a client neither hammering nor asleep. */
+guint
+vt_job_get_retry_after (VtJob  *self,
+                        gint64  now_us)
+{
+  double eta = vt_job_get_eta (self, now_us);
+
+  return (guint) CLAMP (ceil (eta), 1.0, 30.0);
+}
+
+static char *
+format_iso8601_ms (gint64 wall_us)
+{
+  g_autoptr(GDateTime) date = NULL;
+  g_autofree char *seconds = NULL;
+
+  date = g_date_time_new_from_unix_utc (wall_us / G_USEC_PER_SEC);
+  if (date == NULL)
+    return g_strdup ("1970-01-01T00:00:00.000Z");
+
+  seconds = g_date_time_format (date, "%Y-%m-%dT%H:%M:%S");
+  return g_strdup_printf ("%s.%03dZ", seconds,
+                          (int) ((wall_us % G_USEC_PER_SEC) / 1000));
+}
+
+static void
+add_string_member (JsonBuilder *builder,
+                   const char  *name,
+                   const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_string_value (builder, value);
+}
+
+/* progress and eta, only while pending and only when hints are on */
+static void
+add_hint_members (VtJob       *self,
+                  JsonBuilder *builder,
+                  gint64       now_us)
+{
+  json_builder_set_member_name (builder, "progress");
+  json_builder_add_double_value (builder,
+                                 round (vt_job_get_progress (self, now_us) * 1000.0) / 1000.0);
+  json_builder_set_member_name (builder, "eta");
+  json_builder_add_double_value (builder, vt_job_get_eta (self, now_us));
+}
+
+JsonNode *
+vt_job_to_json (VtJob    *self,
+                gint64    now_us,
+                gboolean  hints)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  VtJobState state;
+  g_autofree char *created_at = NULL;
+
+  g_return_val_if_fail (VT_IS_JOB (self), NULL);
+
+  state = vt_job_get_state (self, now_us);
+  created_at = format_iso8601_ms (self->created_wall);
+
+  json_builder_begin_object (builder);
+  add_string_member (builder, "id", self->id);
+  /* Classic peers call it result, others status: say both. */
+  add_string_member (builder, "result", vt_job_state_to_string (state));
+  add_string_member (builder, "status", vt_job_state_to_string (state));
+  add_string_member (builder, "created_at", created_at);
+  if (self->source_url != NULL)
+    add_string_member (builder, "source_url", self->source_url);
+  if (self->target_language != NULL)
+    add_string_member (builder, "target_language", self->target_language);
+
+  if (state == VT_JOB_STATE_PENDING)
+    {
+      if (hints)
+        add_hint_members (self, builder, now_us);
+    }
+  else
+    {
+      g_autofree char *completed_at = format_iso8601_ms (self->created_wall + self->duration);
+
+      add_string_member (builder, "completed_at", completed_at);
+    }
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+JsonNode *
+vt_job_to_classic_json (VtJob    *self,
+                        gint64    now_us,
+                        gboolean  hints)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  VtJobState state;
+
+  g_return_val_if_fail (VT_IS_JOB (self), NULL);
+
+  state = vt_job_get_state (self, now_us);
+
+  json_builder_begin_object (builder);
+  add_string_member (builder, "result", vt_job_state_to_string (state));
+  if (state == VT_JOB_STATE_PENDING && hints)
+    add_hint_members (self, builder, now_us);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}

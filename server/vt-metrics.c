@@ -1,0 +1,154 @@
+/* vt-metrics.c: request counters in the Prometheus text format
+ *
+ * Counting hooks the server's request-finished and request-aborted
+ * signals, so no handler has to remember to count; the gauges are read
+ * from their owners at scrape time.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "vt-metrics.h"
+
+#include "vt-routes.h"
+
+#include <string.h>
+
+struct _VtMetrics
+{
+  GObject     parent_instance;
+
+  GHashTable *requests;  /* "route\ncode" → guint64 count, boxed */
+};
+
+G_DEFINE_FINAL_TYPE (VtMetrics, vt_metrics, G_TYPE_OBJECT)
+
+static void
+vt_metrics_finalize (GObject *object)
+{
+  VtMetrics *self = VT_METRICS (object);
+
+  g_hash_table_unref (self->requests);
+
+  G_OBJECT_CLASS (vt_metrics_parent_class)->finalize (object);
+}
+
+static void
+vt_metrics_class_init (VtMetricsClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = vt_metrics_finalize;
+}
+
+static void
+vt_metrics_init (VtMetrics *self)
+{
+  self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+VtMetrics *
+vt_metrics_new (void)
+{
+  return g_object_new (VT_TYPE_METRICS, NULL);
+}
+
+static void
+vt_metrics_on_request_done (SoupServer        *server,
+                            SoupServerMessage *msg,
+                            gpointer           user_data)
+{
+  VtMetrics *self = user_data;
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *route = vt_routes_label_for_path (uri != NULL ? g_uri_get_path (uri) : NULL);
+  char *key = g_strdup_printf ("%s\n%u", route, soup_server_message_get_status (msg));
+  guint64 *count = g_hash_table_lookup (self->requests, key);
+
+  if (count == NULL)
+    {
+      count = g_new0 (guint64, 1);
+      g_hash_table_insert (self->requests, key, count);
+    }
+  else
+    {
+      g_free (key);
+    }
+  (*count)++;
+}
+
+void
+vt_metrics_attach (VtMetrics  *self,
+                   SoupServer *server)
+{
+  g_return_if_fail (VT_IS_METRICS (self));
+  g_return_if_fail (SOUP_IS_SERVER (server));
+
+  g_signal_connect_object (server, "request-finished",
+                           G_CALLBACK (vt_metrics_on_request_done), self, 0);
+  g_signal_connect_object (server, "request-aborted",
+                           G_CALLBACK (vt_metrics_on_request_done), self, 0);
+}
+
+static int
+compare_keys (gconstpointer a,
+              gconstpointer b,
+              gpointer      user_data)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+static void
+render_requests (VtMetrics *self,
+                 GString   *out)
+{
+  g_autofree const char **keys = NULL;
+  guint n_keys;
+
+  g_string_append (out,
+                   "# HELP vt_requests_total HTTP requests answered, by route and status code.\n"
+                   "# TYPE vt_requests_total counter\n");
+
+  /* Sorted, so that a scrape reads the same from one run to the next. */
+  keys = (const char **) g_hash_table_get_keys_as_array (self->requests, &n_keys);
+  g_qsort_with_data (keys, n_keys, sizeof (char *),
+                     compare_keys, NULL);
+  for (guint i = 0; i < n_keys; i++)
+    {
+      const char *newline = strchr (keys[i], '\n');
+      guint64 *count = g_hash_table_lookup (self->requests, keys[i]);
+
+      g_string_append_printf (out, "vt_requests_total{route=\"%.*s\",code=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                              (int) (newline - keys[i]), keys[i], newline + 1, *count);
+    }
+}
+
+static void
+render_gauge (GString    *out,
+              const char *name,
+              const char *help,
+              guint       value)
+{
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s gauge\n%s %u\n",
+                          name, help, name, name, value);
+}
+
+char *
+vt_metrics_render (VtMetrics  *self,
+                   VtJobStore *store,
+                   guint       open_long_polls,
+                   guint       open_streams)
+{
+  GString *out = g_string_new (NULL);
+  guint counts[VT_JOB_N_STATES];
+
+  g_return_val_if_fail (VT_IS_METRICS (self), NULL);
+
+  render_requests (self, out);
+  render_gauge (out, "vt_open_long_polls", "Requests held by a long-poll now.", open_long_polls);
+  render_gauge (out, "vt_open_streams", "Event streams open now.", open_streams);
+
+  vt_job_store_count (store, g_get_monotonic_time (), counts);
+  g_string_append (out, "# HELP vt_jobs Jobs by state.\n# TYPE vt_jobs gauge\n");
+  for (guint i = 0; i < VT_JOB_N_STATES; i++)
+    g_string_append_printf (out, "vt_jobs{state=\"%s\"} %u\n",
+                            vt_job_state_to_string (i), counts[i]);
+
+  return g_string_free (out, FALSE);
+}

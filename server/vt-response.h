@@ -1,0 +1,22 @@
+/* vt-response.h: setting JSON responses and errors on a message
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+void vt_response_json  (SoupServerMessage *msg,
+                        guint              status,
+                        JsonNode          *node);
+void vt_response_error (SoupServerMessage *msg,
+                        guint              status,
+                        const char        *code,
+                        const char        *format,
+                        ...) G_GNUC_PRINTF (4, 5);
+
+G_END_DECLS
