@@ -14,6 +14,9 @@
 
 #include "vt-test-server.h"
 
+/* Seconds, stretched for slow runs (see vt_test_time_scale()). */
+#define S(seconds) ((seconds) * vt_test_time_scale ())
+
 /* One scripted answer. The last answer of a script repeats. */
 typedef struct
 {
@@ -131,7 +134,7 @@ fixture_set_up (Fixture       *f,
   f->client = vt_client_new (f->url);
   /* Sub-second waits keep the suite fast; the logic is the same. */
   g_object_set (f->client,
-                "initial-wait-time", 0.01,
+                "initial-wait-time", S (0.01),
                 "backoff-factor", 2.0,
                 "jitter", 0.0,
                 "max-attempts", 10,
@@ -343,14 +346,14 @@ test_timeout_by_wait_time (Fixture       *f,
   double elapsed;
 
   script (f, "/status", replies);
-  g_object_set (f->client, "max-attempts", 100, "initial-wait-time", 0.05,
-                "max-wait-time", 0.3, NULL);
+  g_object_set (f->client, "max-attempts", 100, "initial-wait-time", S (0.05),
+                "max-wait-time", S (0.3), NULL);
   g_assert_cmpint (follow (f, NULL, NULL, &error), ==, VT_STATUS_TIMEOUT);
   g_assert_no_error (error);
   elapsed = (f->completed_at - start) / (double) G_USEC_PER_SEC;
   g_assert_cmpuint (f->n_requests, ==, 4);
-  g_assert_cmpfloat (elapsed, >=, 0.3);
-  g_assert_cmpfloat (elapsed, <, 1.0);
+  g_assert_cmpfloat (elapsed, >=, S (0.3));
+  g_assert_cmpfloat (elapsed, <, S (1.0));
   assert_statuses (f, 1, VT_STATUS_PENDING);
 }
 
@@ -406,7 +409,7 @@ test_cancel_in_flight (Fixture       *f,
   follow (f, NULL, cancellable, &error);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   /* Promptly: no waiting out the request timeout. */
-  g_assert_cmpint (f->completed_at - cancel_time, <, 50 * 1000);
+  g_assert_cmpint (f->completed_at - cancel_time, <, S (50 * 1000));
   g_assert_cmpuint (f->n_requests, ==, 1);
   g_assert_cmpuint (f->statuses->len, ==, 0);
 }
@@ -828,12 +831,13 @@ on_real_status (VtClient   *client,
 static void
 test_vt_server_classic_sync (void)
 {
-  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", "0.3", NULL);
+  g_autofree char *delay = vt_test_seconds_arg (0.3);
+  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", delay, NULL);
   g_autoptr(VtClient) client = vt_client_new (vt_test_server_get_url (server));
   g_autoptr(GArray) statuses = g_array_new (FALSE, FALSE, sizeof (VtStatus));
   g_autoptr(GError) error = NULL;
 
-  g_object_set (client, "initial-wait-time", 0.05, "jitter", 0.01, NULL);
+  g_object_set (client, "initial-wait-time", S (0.05), "jitter", S (0.01), NULL);
   g_signal_connect (client, "status-changed", G_CALLBACK (on_real_status), statuses);
   /* No main loop here: the sync call runs its own. */
   g_assert_cmpint (vt_client_get_status (client, NULL, NULL, &error), ==, VT_STATUS_COMPLETED);
@@ -846,8 +850,9 @@ test_vt_server_classic_sync (void)
 static void
 test_vt_server_error_rate (void)
 {
+  g_autofree char *delay = vt_test_seconds_arg (0);
   g_autoptr(VtTestServer) server =
-    vt_test_server_start ("--delay", "0", "--error-rate", "1", NULL);
+    vt_test_server_start ("--delay", delay, "--error-rate", "1", NULL);
   g_autoptr(VtClient) client = vt_client_new (vt_test_server_get_url (server));
   g_autoptr(GError) error = NULL;
 
@@ -871,7 +876,8 @@ on_submitted (GObject      *object,
 static void
 test_vt_server_submit_and_follow (void)
 {
-  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", "0.2", NULL);
+  g_autofree char *delay = vt_test_seconds_arg (0.2);
+  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", delay, NULL);
   g_autoptr(VtClient) client = vt_client_new (vt_test_server_get_url (server));
   g_autoptr(GArray) statuses = g_array_new (FALSE, FALSE, sizeof (VtStatus));
   g_autoptr(GError) error = NULL;
@@ -882,7 +888,7 @@ test_vt_server_submit_and_follow (void)
     g_main_context_iteration (NULL, TRUE);
   g_assert_true (g_uuid_string_is_valid (id));
 
-  g_object_set (client, "initial-wait-time", 0.05, "jitter", 0.01, NULL);
+  g_object_set (client, "initial-wait-time", S (0.05), "jitter", S (0.01), NULL);
   g_signal_connect (client, "status-changed", G_CALLBACK (on_real_status), statuses);
   g_assert_cmpint (vt_client_get_status (client, id, NULL, &error), ==, VT_STATUS_COMPLETED);
   g_assert_no_error (error);
@@ -1015,15 +1021,16 @@ new_fast_client (VtTestServer *server,
 {
   VtClient *client = vt_client_new (vt_test_server_get_url (server));
 
-  g_object_set (client, "strategy", strategy, "initial-wait-time", 0.05,
-                "jitter", 0.0, "min-interval", 0.01, "max-wait-time", 5.0, NULL);
+  g_object_set (client, "strategy", strategy, "initial-wait-time", S (0.05),
+                "jitter", 0.0, "min-interval", S (0.01), "max-wait-time", S (5.0), NULL);
   return client;
 }
 
 static void
 test_channel_stream (void)
 {
-  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", "0.3", NULL);
+  g_autofree char *delay = vt_test_seconds_arg (0.3);
+  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", delay, NULL);
   g_autoptr(VtClient) client = new_fast_client (server, VT_STRATEGY_STREAM);
   g_autofree char *id = submit (client);
   g_autoptr(GError) error = NULL;
@@ -1042,7 +1049,8 @@ test_channel_stream (void)
 static void
 test_channel_long_poll (void)
 {
-  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", "0.3", NULL);
+  g_autofree char *delay = vt_test_seconds_arg (0.3);
+  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", delay, NULL);
   g_autoptr(VtClient) client = new_fast_client (server, VT_STRATEGY_LONG_POLL);
   g_autofree char *id = submit (client);
   g_autoptr(GError) error = NULL;
@@ -1060,7 +1068,8 @@ test_channel_long_poll (void)
 static void
 test_channel_auto_learns_capabilities (void)
 {
-  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", "0.3", NULL);
+  g_autofree char *delay = vt_test_seconds_arg (0.3);
+  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", delay, NULL);
   g_autoptr(VtClient) client = new_fast_client (server, VT_STRATEGY_AUTO);
   g_autofree char *first = submit (client);
   g_autofree char *second = submit (client);
@@ -1086,7 +1095,8 @@ static void
 test_channel_fallback_on_plain_server (gconstpointer data)
 {
   VtStrategy strategy = GPOINTER_TO_INT (data);
-  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", "0.3", "--plain", NULL);
+  g_autofree char *delay = vt_test_seconds_arg (0.3);
+  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", delay, "--plain", NULL);
   g_autoptr(VtClient) client = new_fast_client (server, strategy);
   g_autofree char *id = submit (client);
   g_autoptr(GError) error = NULL;
@@ -1102,15 +1112,16 @@ test_channel_fallback_on_plain_server (gconstpointer data)
 static void
 test_hints_few_requests (void)
 {
+  g_autofree char *delay = vt_test_seconds_arg (0.5);
   g_autoptr(VtTestServer) server =
-    vt_test_server_start ("--delay", "0.5", "--eta-noise", "0.2", "--seed", "7", NULL);
+    vt_test_server_start ("--delay", delay, "--eta-noise", "0.2", "--seed", "7", NULL);
   g_autoptr(VtClient) client = new_fast_client (server, VT_STRATEGY_POLL);
   g_autofree char *id = submit (client);
   g_autoptr(GError) error = NULL;
   Observed observed;
 
   /* The backoff alone would take 0, 0.05, 0.15, 0.35, 0.75: five requests. */
-  g_object_set (client, "min-interval", 0.02, NULL);
+  g_object_set (client, "min-interval", S (0.02), NULL);
   g_assert_cmpint (follow_real (client, id, &observed, &error), ==, VT_STATUS_COMPLETED);
   g_assert_no_error (error);
   assert_pending_then (&observed, VT_STATUS_COMPLETED);
@@ -1122,7 +1133,8 @@ test_hints_few_requests (void)
 static void
 test_model_export_import (void)
 {
-  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", "0.2", NULL);
+  g_autofree char *delay = vt_test_seconds_arg (0.2);
+  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", delay, NULL);
   g_autoptr(VtClient) client = new_fast_client (server, VT_STRATEGY_STREAM);
   g_autoptr(VtClient) other = vt_client_new (NULL);
   g_autofree char *id = submit (client);
@@ -1149,8 +1161,8 @@ test_model_export_import (void)
   g_assert_cmpuint (json_array_get_length (durations), ==, 1);
   /* Seen on a stream: the job's 0.2 s, give or take the scheduler. */
   duration = json_array_get_double_element (durations, 0);
-  g_assert_cmpfloat (duration, >=, 0.1);
-  g_assert_cmpfloat (duration, <, 1.0);
+  g_assert_cmpfloat (duration, >=, S (0.1));
+  g_assert_cmpfloat (duration, <, S (1.0));
 
   g_assert_true (vt_client_import_model (other, exported, &error));
   g_assert_no_error (error);

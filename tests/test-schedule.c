@@ -275,7 +275,7 @@ test_learned_schedule (void)
   /* Too few samples: no opinion, backoff rules. */
   for (guint i = 0; i < VT_DURATION_MODEL_MIN_SAMPLES - 1; i++)
     vt_duration_model_add (model, 20.0 + 5 * i);
-  g_assert_false (vt_schedule_learned_delay (&config, model, 0.0, &delay));
+  g_assert_false (vt_schedule_learned_delay (&config, model, 1, 0.0, &delay));
 
   /* Jobs of 20 to 40 s. */
   for (guint i = 0; i <= 100; i++)
@@ -285,25 +285,33 @@ test_learned_schedule (void)
   g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 1.0), 40.0, 1e-9);
 
   /* Nothing before the shortest jobs end. */
-  g_assert_true (vt_schedule_learned_delay (&config, model, 0.0, &delay));
+  g_assert_true (vt_schedule_learned_delay (&config, model, 1, 0.0, &delay));
   g_assert_cmpfloat (delay, >, 19.0);
   g_assert_cmpfloat (delay, <=, 20.5);
 
-  /* Then steps of 8 to 15 % of the time elapsed, and few polls to cover
-   * the whole range. */
+  /* Then a grid of sixths of the jobs: 20 s of uniform durations in steps
+   * of about 3.3 s (within 5 to 15 % of the time elapsed). */
+  config.max_attempts = 0;
   now = delay;
   for (polls = 1; now < 40.0 && polls < 20; polls++)
     {
-      g_assert_true (vt_schedule_next_delay (&config, 1, now, NULL, model, rand, &delay));
+      g_assert_true (vt_schedule_next_delay (&config, 2, now, NULL, model, rand, &delay));
       g_assert_cmpfloat (delay, <=, 0.15 * now + 1e-9);
-      g_assert_cmpfloat (delay, >=, 0.08 * now - 1e-9);
+      g_assert_cmpfloat (delay, >=, 0.05 * now - 1e-9);
+      g_assert_cmpfloat (delay, <=, 3.5);
       now += delay;
     }
   g_assert_cmpuint (polls, <=, 8);
-  g_assert_cmpfloat (now, <, 44.0);
+  g_assert_cmpfloat (now, <, 43.0);
+
+  /* With two attempts left at 21 s, the steps must still reach the 60 s
+   * deadline: x where 21 × (1 + x)² = 60. */
+  config.max_attempts = 10;
+  g_assert_true (vt_schedule_learned_delay (&config, model, 8, 21.0, &delay));
+  g_assert_cmpfloat_with_epsilon (delay, 21.0 * (sqrt (60.0 / 21.0) - 1.0), 1e-9);
 
   /* Long past the longest job seen: back to backoff. */
-  g_assert_false (vt_schedule_learned_delay (&config, model, 60.0, &delay));
+  g_assert_false (vt_schedule_learned_delay (&config, model, 1, 60.0, &delay));
   config.max_wait_time = 1000;
   g_assert_true (vt_schedule_next_delay (&config, 3, 60.0, NULL, model, rand, &delay));
   g_assert_cmpfloat (delay, >=, 3.5);

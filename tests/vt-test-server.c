@@ -104,3 +104,21 @@ vt_test_server_stop (VtTestServer *server)
   g_free (server->url);
   g_free (server);
 }
+
+double
+vt_test_time_scale (void)
+{
+  const char *scale = g_getenv ("VT_TEST_TIME_SCALE");
+  double value = scale ? g_ascii_strtod (scale, NULL) : 1.0;
+
+  return value > 0 ? value : 1.0;
+}
+
+char *
+vt_test_seconds_arg (double seconds)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup (g_ascii_formatd (buffer, sizeof buffer, "%.3f",
+                                    seconds * vt_test_time_scale ()));
+}

@@ -28,6 +28,13 @@ void          vt_test_server_stop       (VtTestServer *server);
  * else the build-time path). */
 const char   *vt_test_server_get_path   (void);
 
+/* How much to stretch the times a test gives the server and the client:
+ * VT_TEST_TIME_SCALE from the environment (the valgrind setup sets 10),
+ * else 1. Slow runs stay correct without slowing the normal one. */
+double        vt_test_time_scale        (void);
+/* @seconds × the time scale, formatted for a command line. Free it. */
+char         *vt_test_seconds_arg       (double seconds);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTestServer, vt_test_server_stop)
 
 G_END_DECLS

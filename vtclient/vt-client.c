@@ -141,6 +141,7 @@ enum {
   PROP_STRATEGY,
   PROP_JITTER_MODE,
   PROP_TOKEN,
+  PROP_TLS_DATABASE,
   N_PROPS
 };
 
@@ -236,6 +237,9 @@ vt_client_get_property (GObject    *object,
     case PROP_TOKEN:
       g_value_set_string (value, self->token);
       break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, soup_session_get_tls_database (self->session));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -307,6 +311,15 @@ vt_client_set_property (GObject      *object,
         {
           g_free (self->token);
           self->token = g_value_dup_string (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    case PROP_TLS_DATABASE:
+      /* libsoup wants its session configured from the thread that made it,
+       * before the first request: hence construct-time or early use. */
+      if (g_value_get_object (value) != soup_session_get_tls_database (self->session))
+        {
+          soup_session_set_tls_database (self->session, g_value_get_object (value));
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -471,6 +484,20 @@ vt_client_class_init (VtClientClass *klass)
   props[PROP_TOKEN] =
     g_param_spec_string ("token", NULL, NULL,
                          NULL,
+                         G_PARAM_READWRITE |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * VtClient:tls-database:
+   *
+   * The certificate database https servers are checked against, for
+   * servers whose certificates a private CA signed; %NULL (the default)
+   * means the system's. Set it when creating the client, from the thread
+   * that uses it, before the first request.
+   */
+  props[PROP_TLS_DATABASE] =
+    g_param_spec_object ("tls-database", NULL, NULL,
+                         G_TYPE_TLS_DATABASE,
                          G_PARAM_READWRITE |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 

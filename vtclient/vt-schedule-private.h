@@ -70,6 +70,7 @@ double   vt_schedule_eta_wait     (const VtScheduleConfig *config,
                                    const VtEtaSample      *current);
 gboolean vt_schedule_learned_delay (const VtScheduleConfig *config,
                                     const VtDurationModel  *model,
+                                    guint                   attempts,
                                     double                  elapsed,
                                     double                 *delay);
 

@@ -131,7 +131,7 @@ vt_schedule_next_delay (const VtScheduleConfig *config,
   if (wait >= 0)
     return vt_schedule_fit_deadline (config, elapsed, wait, delay);
 
-  if (vt_schedule_learned_delay (config, model, elapsed, delay))
+  if (vt_schedule_learned_delay (config, model, attempts, elapsed, delay))
     return TRUE;
 
   wait = vt_schedule_backoff (config, attempts, rand);
@@ -233,36 +233,41 @@ vt_schedule_eta_wait (const VtScheduleConfig *config,
   return current->eta / factor * ETA_MARGIN;
 }
 
-/* Learned schedule: each poll covers this share of the probability that
- * is left, so the expected number of polls stays small whatever the
- * distribution; no wait exceeds the larger fraction of the time elapsed,
- * which bounds the delay relative to the job's length in long tails, and
- * none is under the smaller one, or polls would crowd towards the
- * longest job seen. */
-#define LEARNED_MASS_STEP 0.3
+/* Learned schedule. Polls go on a grid of the learned distribution's
+ * quantiles, each cell holding the same share of jobs: dense where jobs
+ * end, sparse where few do, the same expected number of polls whatever
+ * the durations. Each wait is also kept between two fractions of the time
+ * elapsed: the upper bounds the delay relative to the job's length in a
+ * long tail, the lower stops polls crowding where cells are narrow. */
+#define LEARNED_GRID_CELLS 6
+#define LEARNED_RELATIVE_MIN_STEP 0.05
 #define LEARNED_RELATIVE_STEP 0.15
-#define LEARNED_RELATIVE_MIN_STEP 0.08
 /* The first poll goes where the shortest jobs end. */
 #define LEARNED_FIRST_QUANTILE 0.02
 /* Past the longest job seen (with this slack), the model knows nothing. */
 #define LEARNED_TAIL_SLACK 1.25
 
-/*
- * vt_schedule_learned_delay:
- * @model: the durations seen on this server
- * @elapsed: seconds since the first request
- * @delay: (out): the wait before the next poll
- *
- * Places the next poll where the learned durations say completion is
- * likely: nothing before the shortest jobs end, then steps that each cover
- * a fixed share of the remaining probability.
- *
- * Returns: %FALSE when the model cannot help (too few samples, or the job
- * has outlived every job seen); the caller falls back to backoff
- */
+/* The smallest wait that still reaches the deadline within the requests
+ * left, if every later wait grows by the same factor. Without it a capped
+ * watch would spend its attempts early and time out on a long job. */
+static double
+budget_step (const VtScheduleConfig *config,
+             guint                   attempts,
+             double                  elapsed)
+{
+  guint left;
+
+  if (config->max_attempts == 0 || attempts >= config->max_attempts || elapsed <= 0)
+    return 0.0;
+
+  left = config->max_attempts - attempts;
+  return elapsed * (pow (config->max_wait_time / elapsed, 1.0 / left) - 1.0);
+}
+
 gboolean
 vt_schedule_learned_delay (const VtScheduleConfig *config,
                            const VtDurationModel  *model,
+                           guint                   attempts,
                            double                  elapsed,
                            double                 *delay)
 {
@@ -282,11 +287,12 @@ vt_schedule_learned_delay (const VtScheduleConfig *config,
   else
     {
       level = vt_duration_model_cdf (model, elapsed);
-      level += LEARNED_MASS_STEP * (1.0 - level);
+      level = (floor (level * LEARNED_GRID_CELLS) + 1) / LEARNED_GRID_CELLS;
       target = vt_duration_model_quantile (model, level);
       wait = CLAMP (target - elapsed,
                     LEARNED_RELATIVE_MIN_STEP * elapsed,
                     LEARNED_RELATIVE_STEP * elapsed);
+      wait = MAX (wait, budget_step (config, attempts, elapsed));
     }
 
   wait = MAX (wait, config->min_interval);
