@@ -398,7 +398,7 @@ static void
 test_cancel_in_flight (Fixture       *f,
                        gconstpointer  data)
 {
-  static const Reply replies[] = { { 0, NULL, NULL, TRUE } };
+  static const Reply replies[] = { { 0, NULL, NULL, TRUE }, END };
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GError) error = NULL;
   gint64 cancel_time;

@@ -6,6 +6,7 @@
 #include "vt-test-server.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 struct _VtTestServer
@@ -22,9 +23,18 @@ vt_test_server_get_path (void)
   return path != NULL ? path : VT_SERVER_BUILD_PATH;
 }
 
+/* A test that aborts must not leave its server running: it would keep
+ * the test's output pipe open and hang the harness. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 VtTestServer *
 vt_test_server_startv (const char * const *args)
 {
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) out = NULL;
@@ -51,8 +61,11 @@ vt_test_server_startv (const char * const *args)
   g_ptr_array_add (argv, NULL);
 
   server = g_new0 (VtTestServer, 1);
-  server->process = g_subprocess_newv ((const char * const *) argv->pdata,
-                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  server->process = g_subprocess_launcher_spawnv (launcher,
+                                                  (const char * const *) argv->pdata,
+                                                  &error);
   g_assert_no_error (error);
 
   /* Blocks until the server announces itself: awaiting, not sleeping. */
