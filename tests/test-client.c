@@ -916,6 +916,27 @@ test_token_sent (Fixture       *f,
   g_assert_cmpstr (f->last_authorization, ==, "Bearer s3cret");
 }
 
+static void
+test_start_jitter (Fixture       *f,
+                   gconstpointer  data)
+{
+  static const Reply replies[] = { PENDING, COMPLETED, END };
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  double elapsed;
+
+  script (f, "/status", replies);
+  /* A budget shorter than the start jitter: it runs from the first
+   * request, so the watch still completes normally. */
+  g_object_set (f->client, "start-jitter", S (0.2), "max-wait-time", S (0.1), NULL);
+  g_assert_cmpint (follow (f, NULL, NULL, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+  elapsed = (f->completed_at - start) / (double) G_USEC_PER_SEC;
+  g_assert_cmpfloat (elapsed, <, S (0.2) + S (0.1) + S (0.5));
+  assert_statuses (f, 2, VT_STATUS_PENDING, VT_STATUS_COMPLETED);
+  g_assert_cmpuint (f->n_requests, ==, 2);
+}
+
 /* ------------------------------------------------------------------ */
 /* Channels against the real vt-server                                 */
 
@@ -1220,6 +1241,7 @@ main (int   argc,
   g_test_add_func ("/client/vt-server/error-rate", test_vt_server_error_rate);
   g_test_add_func ("/client/vt-server/submit-and-follow", test_vt_server_submit_and_follow);
   ADD ("/client/token", test_token_sent);
+  ADD ("/client/start-jitter", test_start_jitter);
   g_test_add_func ("/client/channel/stream", test_channel_stream);
   g_test_add_func ("/client/channel/long-poll", test_channel_long_poll);
   g_test_add_func ("/client/channel/auto", test_channel_auto_learns_capabilities);

@@ -79,6 +79,7 @@ struct _VtClient
   double        backoff_factor;
   double        jitter;
   double        request_timeout;
+  double        start_jitter;
   double        min_interval;
   double        max_interval;
   VtStrategy    strategy;
@@ -142,6 +143,7 @@ enum {
   PROP_JITTER_MODE,
   PROP_TOKEN,
   PROP_TLS_DATABASE,
+  PROP_START_JITTER,
   N_PROPS
 };
 
@@ -225,6 +227,9 @@ vt_client_get_property (GObject    *object,
     case PROP_MIN_INTERVAL:
       g_value_set_double (value, self->min_interval);
       break;
+    case PROP_START_JITTER:
+      g_value_set_double (value, self->start_jitter);
+      break;
     case PROP_MAX_INTERVAL:
       g_value_set_double (value, self->max_interval);
       break;
@@ -292,6 +297,9 @@ vt_client_set_property (GObject      *object,
       break;
     case PROP_MIN_INTERVAL:
       set_double (self, &self->min_interval, g_value_get_double (value), prop_id);
+      break;
+    case PROP_START_JITTER:
+      set_double (self, &self->start_jitter, g_value_get_double (value), prop_id);
       break;
     case PROP_MAX_INTERVAL:
       set_double (self, &self->max_interval, g_value_get_double (value), prop_id);
@@ -484,6 +492,21 @@ vt_client_class_init (VtClientClass *klass)
   props[PROP_TOKEN] =
     g_param_spec_string ("token", NULL, NULL,
                          NULL,
+                         G_PARAM_READWRITE |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * VtClient:start-jitter:
+   *
+   * Spreads the first request of each watch uniformly over this many
+   * seconds. 0, the default, asks at once; a fleet of clients that start
+   * together (after a server restart, say) can set it so their first
+   * requests do not all arrive in the same instant. The time budget runs
+   * from the first request.
+   */
+  props[PROP_START_JITTER] =
+    g_param_spec_double ("start-jitter", NULL, NULL,
+                         0.0, G_MAXDOUBLE, 0.0,
                          G_PARAM_READWRITE |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -929,6 +952,7 @@ vt_client_snapshot_options (VtClient       *self,
     },
     .strategy = self->strategy,
     .request_timeout = self->request_timeout,
+    .start_jitter = self->start_jitter,
     .token = g_strdup (self->token),
     .base_url = g_strdup (self->base_url),
     .model = vt_duration_model_copy (knowledge->model),

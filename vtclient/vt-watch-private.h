@@ -21,6 +21,7 @@ typedef struct
   VtScheduleConfig  schedule;
   VtStrategy        strategy;
   double            request_timeout;
+  double            start_jitter;
   char             *token;
   char             *base_url;       /* what learned durations are filed under */
   VtDurationModel  *model;          /* (nullable) a copy of what was learned */

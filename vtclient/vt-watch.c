@@ -551,8 +551,10 @@ vt_watch_send_long_poll (VtWatch *watch)
 static void
 vt_watch_send (VtWatch *watch)
 {
-  watch->requests++;
   watch->sent_us = g_get_monotonic_time ();
+  /* The budget runs from the first request, start jitter or not. */
+  if (watch->requests++ == 0)
+    watch->started_us = watch->sent_us;
   watch->request_cancellable = g_cancellable_new ();
 
   g_debug ("job %s: request %u on channel %d (%.3f s elapsed)",
@@ -617,7 +619,8 @@ vt_watch_first_channel (VtWatch *watch)
  * @events_uri: (nullable): the job's event stream
  * @task: the caller's task; the watch becomes its task data
  *
- * Makes the first request at once.
+ * Makes the first request at once, or after a random part of the start
+ * jitter.
  */
 VtWatch *
 vt_watch_start (VtClient             *client,
@@ -660,7 +663,10 @@ vt_watch_start (VtClient             *client,
     }
 
   watch->started_us = g_get_monotonic_time ();
-  vt_watch_send (watch);
+  if (options->start_jitter > 0)
+    vt_watch_wait (watch, g_rand_double_range (watch->rand, 0.0, options->start_jitter));
+  else
+    vt_watch_send (watch);
 
   return watch;
 }
