@@ -101,8 +101,9 @@ test_protocol_errors (void)
     {
       g_auto(VtJobObservation) observation = { 0 };
       g_autoptr(GError) error = NULL;
+      g_autofree char *printable = g_strescape (bodies[i], NULL);
 
-      g_test_message ("body: %s", bodies[i]);
+      g_test_message ("body: %s", printable);
       g_assert_false (parse (bodies[i], &observation, &error));
       g_assert_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_PROTOCOL);
     }
