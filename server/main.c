@@ -2,12 +2,17 @@
  *
  *   vt-server [--host 127.0.0.1] [--port 5000] [--delay SECONDS]
  *             [--durations MODEL] [--error-rate P] [--eta-noise F]
- *             [--seed N] [--plain]
+ *             [--seed N] [--plain] [--faults SPEC]... [--token TOKEN]
+ *             [--rate-limit N/s] [--state FILE]
+ *             [--tls-cert FILE --tls-key FILE]
  *
- * Parses the options, builds the job store and the routes, listens, and
- * announces "vt-server listening on http://HOST:PORT" on stdout, one line,
- * flushed: what tests wait for, with --port 0 choosing a free port. Runs
- * until SIGTERM or SIGINT, then frees everything.
+ * Parses the options, builds the job store, the routes and what wraps
+ * them, listens, and announces "vt-server listening on http://HOST:PORT"
+ * (https with TLS) on stdout, one line, flushed: what tests wait for,
+ * with --port 0 choosing a free port. Runs until SIGTERM or SIGINT, then
+ * frees everything.
+ *
+ * A request goes gate (rate limit, token) → faults → routes.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -18,6 +23,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vt-faults.h"
+#include "vt-gate.h"
 #include "vt-job-store.h"
 #include "vt-metrics.h"
 #include "vt-routes.h"
@@ -32,6 +39,12 @@ typedef struct
   double    eta_noise;
   char     *seed;
   gboolean  plain;
+  char    **faults;
+  char     *token;
+  char     *rate_limit;
+  char     *state;
+  char     *tls_cert;
+  char     *tls_key;
 } VtOptions;
 
 static void
@@ -41,14 +54,42 @@ vt_options_clear (VtOptions *options)
   g_free (options->delay);
   g_free (options->durations);
   g_free (options->seed);
+  g_strfreev (options->faults);
+  if (options->token != NULL)
+    explicit_bzero (options->token, strlen (options->token));
+  g_free (options->token);
+  g_free (options->rate_limit);
+  g_free (options->state);
+  g_free (options->tls_cert);
+  g_free (options->tls_key);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VtOptions, vt_options_clear)
 
+/* What the options build: everything a request goes through. */
+typedef struct
+{
+  VtJobStore *store;
+  VtMetrics  *metrics;
+  VtRoutes   *routes;
+  VtGate     *gate;
+  VtFaults   *faults;
+} VtServer;
+
+static void
+vt_server_clear (VtServer *server)
+{
+  g_clear_object (&server->faults);
+  g_clear_object (&server->gate);
+  g_clear_object (&server->routes);
+  g_clear_object (&server->metrics);
+  g_clear_object (&server->store);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VtServer, vt_server_clear)
+
 static gboolean
 parse_options (VtOptions        *options,
-               VtDurationModel  *durations,
-               GRand           **rand,
                int              *argc,
                char           ***argv,
                GError          **error)
@@ -70,10 +111,23 @@ parse_options (VtOptions        *options,
       "Seed every random decision, for reproducible runs", "N" },
     { "plain", 0, 0, G_OPTION_ARG_NONE, &options->plain,
       "Speak only the classic protocol: no hints, long-polls, events or metrics", NULL },
+    { "faults", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->faults,
+      "Inject a fault into a share P of requests (repeatable): status=5XX:P, "
+      "retry-after=4XX:P, reset:P, hang:P, garbage:P, slow-body:P, huge:P, "
+      "no-status:P, redirect:P, redirect-loop:P", "SPEC" },
+    { "token", 0, 0, G_OPTION_ARG_STRING, &options->token,
+      "Require Authorization: Bearer TOKEN on every route but GET /health", "TOKEN" },
+    { "rate-limit", 0, 0, G_OPTION_ARG_STRING, &options->rate_limit,
+      "Answer 429 past N requests per second (N/s) or minute (N/m) per client address", "N/s" },
+    { "state", 0, 0, G_OPTION_ARG_FILENAME, &options->state,
+      "Keep the jobs in FILE, across restarts", "FILE" },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &options->tls_cert,
+      "Serve https with this PEM certificate (with --tls-key)", "FILE" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &options->tls_key,
+      "The PEM private key of --tls-cert", "FILE" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("— simulate video translation jobs");
-  guint64 seed;
 
   options->port = 5000;
 
@@ -97,45 +151,128 @@ parse_options (VtOptions        *options,
                    "--error-rate and --eta-noise must lie in [0, 1]");
       return FALSE;
     }
-
   if (options->durations != NULL && options->delay != NULL)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--delay and --durations are exclusive");
       return FALSE;
     }
-  if (options->durations != NULL)
+  if ((options->tls_cert == NULL) != (options->tls_key == NULL))
     {
-      if (!vt_duration_model_parse (durations, options->durations, error))
-        return FALSE;
-    }
-  else
-    {
-      g_autofree char *spec = g_strconcat ("fixed:", options->delay != NULL ? options->delay : "5", NULL);
-
-      /* --delay S is the fixed model, with the same checks. */
-      if (!vt_duration_model_parse (durations, spec, error))
-        {
-          g_prefix_error (error, "--delay: ");
-          return FALSE;
-        }
-    }
-
-  if (options->seed == NULL)
-    {
-      *rand = g_rand_new ();
-    }
-  else if (g_ascii_string_to_unsigned (options->seed, 10, 0, G_MAXUINT32, &seed, error))
-    {
-      *rand = g_rand_new_with_seed ((guint32) seed);
-    }
-  else
-    {
-      g_prefix_error (error, "--seed: ");
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--tls-cert and --tls-key go together");
       return FALSE;
     }
 
   return TRUE;
+}
+
+static gboolean
+parse_durations (const VtOptions  *options,
+                 VtDurationModel  *durations,
+                 GError          **error)
+{
+  g_autofree char *spec = NULL;
+
+  if (options->durations != NULL)
+    return vt_duration_model_parse (durations, options->durations, error);
+
+  /* --delay S is the fixed model, with the same checks. */
+  spec = g_strconcat ("fixed:", options->delay != NULL ? options->delay : "5", NULL);
+  if (!vt_duration_model_parse (durations, spec, error))
+    {
+      g_prefix_error (error, "--delay: ");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The jobs and the faults draw from generators of their own, both from
+ * --seed: a fault never shifts which job fails. */
+static gboolean
+new_rand (const VtOptions  *options,
+          guint32           salt,
+          GRand           **rand,
+          GError          **error)
+{
+  guint64 seed;
+
+  if (options->seed == NULL)
+    {
+      *rand = g_rand_new ();
+      return TRUE;
+    }
+
+  if (!g_ascii_string_to_unsigned (options->seed, 10, 0, G_MAXUINT32, &seed, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--seed must be an integer in [0, %u]", G_MAXUINT32);
+      return FALSE;
+    }
+
+  *rand = g_rand_new_with_seed ((guint32) seed ^ salt);
+  return TRUE;
+}
+
+/* Builds what requests go through from @options; FALSE on a bad value. */
+static gboolean
+vt_server_init (VtServer         *server,
+                const VtOptions  *options,
+                GError          **error)
+{
+  VtDurationModel durations;
+  double rate = 0.0;
+  GRand *rand;
+
+  if (!parse_durations (options, &durations, error) ||
+      (options->rate_limit != NULL && !vt_gate_parse_rate (options->rate_limit, &rate, error)) ||
+      !new_rand (options, 0, &rand, error))
+    return FALSE;
+
+  server->store = vt_job_store_new (&durations, options->error_rate, options->eta_noise, rand);
+  if (options->state != NULL && !vt_job_store_load (server->store, options->state, error))
+    return FALSE;
+  vt_job_store_ensure_default (server->store);
+
+  if (!new_rand (options, 0x5eedfa17, &rand, error))
+    return FALSE;
+  server->faults = vt_faults_new (rand);
+  for (guint i = 0; options->faults != NULL && options->faults[i] != NULL; i++)
+    {
+      if (!vt_faults_add (server->faults, options->faults[i], error))
+        return FALSE;
+    }
+
+  server->gate = vt_gate_new (options->token, rate);
+  server->metrics = vt_metrics_new ();
+  server->routes = vt_routes_new (server->store, server->metrics, options->plain);
+
+  return TRUE;
+}
+
+static void
+route_request (SoupServerMessage *msg,
+               const char        *path,
+               GHashTable        *query,
+               gpointer           user_data)
+{
+  vt_routes_handle (user_data, msg, path, query);
+}
+
+static void
+on_request (SoupServer        *soup_server,
+            SoupServerMessage *msg,
+            const char        *path,
+            GHashTable        *query,
+            gpointer           user_data)
+{
+  VtServer *server = user_data;
+
+  if (!vt_gate_admit (server->gate, msg, path))
+    return;
+
+  vt_faults_handle (server->faults, msg, path, query, route_request, server->routes);
 }
 
 static gboolean
@@ -163,11 +300,37 @@ resolve_host (const char  *host,
   return g_inet_socket_address_new (addresses->data, port);
 }
 
+static gboolean
+listen_on (SoupServer       *soup_server,
+           const VtOptions  *options,
+           GError          **error)
+{
+  g_autoptr(GSocketAddress) address = NULL;
+  SoupServerListenOptions flags = 0;
+
+  if (options->tls_cert != NULL)
+    {
+      g_autoptr(GTlsCertificate) certificate = NULL;
+
+      certificate = g_tls_certificate_new_from_files (options->tls_cert, options->tls_key, error);
+      if (certificate == NULL)
+        return FALSE;
+      soup_server_set_tls_certificate (soup_server, certificate);
+      flags |= SOUP_SERVER_LISTEN_HTTPS;
+    }
+
+  address = resolve_host (options->host, options->port, error);
+  if (address == NULL)
+    return FALSE;
+
+  return soup_server_listen (soup_server, address, flags, error);
+}
+
 /* The port the kernel gave us when asked for 0. */
 static int
-listening_port (SoupServer *server)
+listening_port (SoupServer *soup_server)
 {
-  GSList *uris = soup_server_get_uris (server);
+  GSList *uris = soup_server_get_uris (soup_server);
   int port = uris != NULL ? g_uri_get_port (uris->data) : -1;
 
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
@@ -175,13 +338,16 @@ listening_port (SoupServer *server)
 }
 
 static void
-on_request (SoupServer        *server,
-            SoupServerMessage *msg,
-            const char        *path,
-            GHashTable        *query,
-            gpointer           user_data)
+announce (SoupServer      *soup_server,
+          const VtOptions *options)
 {
-  vt_routes_handle (user_data, msg, path, query);
+  gboolean ipv6 = strchr (options->host, ':') != NULL;
+
+  g_print ("vt-server listening on %s://%s%s%s:%d\n",
+           options->tls_cert != NULL ? "https" : "http",
+           ipv6 ? "[" : "", options->host, ipv6 ? "]" : "",
+           listening_port (soup_server));
+  fflush (stdout);
 }
 
 int
@@ -189,61 +355,52 @@ main (int   argc,
       char *argv[])
 {
   g_auto(VtOptions) options = { 0, };
+  g_auto(VtServer) server = { 0, };
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainLoop) loop = NULL;
-  g_autoptr(VtJobStore) store = NULL;
-  g_autoptr(VtMetrics) metrics = NULL;
-  g_autoptr(VtRoutes) routes = NULL;
-  g_autoptr(SoupServer) server = NULL;
-  g_autoptr(GSocketAddress) address = NULL;
-  VtDurationModel durations;
-  GRand *rand = NULL;
+  g_autoptr(SoupServer) soup_server = NULL;
   guint sigterm_id, sigint_id;
+  int status = 0;
 
-  if (!parse_options (&options, &durations, &rand, &argc, &argv, &error))
+  if (!parse_options (&options, &argc, &argv, &error) ||
+      !vt_server_init (&server, &options, &error))
     {
       g_printerr ("vt-server: %s\n", error->message);
-      return 2;
+      /* 2 for a bad command line, 1 for a state file that cannot be read */
+      return error->domain == G_OPTION_ERROR ? 2 : 1;
     }
 
-  store = vt_job_store_new (&durations, options.error_rate, options.eta_noise, rand);
-  vt_job_store_ensure_default (store);
-  metrics = vt_metrics_new ();
-  routes = vt_routes_new (store, metrics, options.plain);
-
-  server = soup_server_new ("server-header", "vt-server ", NULL);
-  vt_metrics_attach (metrics, server);
-  vt_routes_attach (routes, server);
-  soup_server_add_handler (server, NULL, on_request, routes, NULL);
+  soup_server = soup_server_new ("server-header", "vt-server ", NULL);
+  vt_metrics_attach (server.metrics, soup_server);
+  vt_routes_attach (server.routes, soup_server);
+  soup_server_add_handler (soup_server, NULL, on_request, &server, NULL);
 
   /* Before the announce: whoever reads it may signal us at once. */
   loop = g_main_loop_new (NULL, FALSE);
   sigterm_id = g_unix_signal_add (SIGTERM, quit_on_signal, loop);
   sigint_id = g_unix_signal_add (SIGINT, quit_on_signal, loop);
 
-  address = resolve_host (options.host, options.port, &error);
-  if (address == NULL ||
-      !soup_server_listen (server, address, 0, &error))
+  if (listen_on (soup_server, &options, &error))
+    {
+      announce (soup_server, &options);
+      g_main_loop_run (loop);
+    }
+  else
     {
       g_printerr ("vt-server: cannot listen on %s:%d: %s\n",
                   options.host, options.port, error->message);
-      return 1;
+      status = 1;
     }
 
-  g_print ("vt-server listening on http://%s%s%s:%d\n",
-           strchr (options.host, ':') != NULL ? "[" : "", options.host,
-           strchr (options.host, ':') != NULL ? "]" : "", listening_port (server));
-  fflush (stdout);
-
-  g_main_loop_run (loop);
   g_source_remove (sigterm_id);
   g_source_remove (sigint_id);
 
-  /* Dropping every connection ends the held long-polls and streams
-   * through their ::disconnected handlers, before the routes go. */
-  soup_server_disconnect (server);
+  /* Dropping every connection ends the held long-polls, streams and hung
+   * requests through their ::disconnected handlers, before their owners
+   * go; the iterations let closes already under way finish. */
+  soup_server_disconnect (soup_server);
   while (g_main_context_iteration (NULL, FALSE))
     ;
 
-  return 0;
+  return status;
 }

@@ -4,12 +4,21 @@
  * outcome and its eta noise are drawn here, in a fixed order, from one
  * GRand, so that a --seed makes a whole run reproducible.
  *
+ * With a state file (--state), every job is written out when it is
+ * created, atomically (g_file_set_contents() renames a complete file over
+ * the old one). A job is persisted as what decides it (id, wall-clock
+ * creation time, duration, outcome, eta noise, fields), never as a state:
+ * reloaded after a restart, it is still pending or has ended according
+ * to its creation time and duration.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "vt-job-store.h"
 
 #include <math.h>
+
+#define STATE_VERSION 1
 
 struct _VtJobStore
 {
@@ -23,6 +32,7 @@ struct _VtJobStore
   GHashTable      *jobs_by_id;  /* id → VtJob, owns a ref */
   GPtrArray       *jobs;        /* creation order, owns a ref */
   VtJob           *default_job; /* borrowed from jobs */
+  char            *state_path;  /* nullable */
 };
 
 G_DEFINE_FINAL_TYPE (VtJobStore, vt_job_store, G_TYPE_OBJECT)
@@ -35,6 +45,7 @@ vt_job_store_finalize (GObject *object)
   g_hash_table_unref (self->jobs_by_id);
   g_ptr_array_unref (self->jobs);
   g_rand_free (self->rand);
+  g_free (self->state_path);
 
   G_OBJECT_CLASS (vt_job_store_parent_class)->finalize (object);
 }
@@ -87,6 +98,8 @@ vt_job_store_add (VtJobStore *self,
                        g_object_ref (job));
 }
 
+static void vt_job_store_save (VtJobStore *self);
+
 /* Returns: (transfer none) */
 VtJob *
 vt_job_store_create (VtJobStore      *self,
@@ -116,6 +129,7 @@ vt_job_store_create (VtJobStore      *self,
   job = vt_job_new (id, g_get_real_time (), (gint64) llround (duration * G_USEC_PER_SEC),
                     outcome, eta_factor, spec->source_url, spec->target_language);
   vt_job_store_add (self, job);
+  vt_job_store_save (self);
 
   return job;
 }
@@ -142,7 +156,10 @@ vt_job_store_ensure_default (VtJobStore *self)
   g_return_if_fail (VT_IS_JOB_STORE (self));
 
   if (self->default_job == NULL)
-    self->default_job = vt_job_store_create (self, &spec);
+    {
+      self->default_job = vt_job_store_create (self, &spec);
+      vt_job_store_save (self);
+    }
 }
 
 /* Returns: (transfer none) */
@@ -166,4 +183,205 @@ vt_job_store_count (VtJobStore *self,
     counts[i] = 0;
   for (guint i = 0; i < self->jobs->len; i++)
     counts[vt_job_get_state (g_ptr_array_index (self->jobs, i), now_us)]++;
+}
+
+/* Persistence */
+
+static void
+add_job_state (JsonBuilder *builder,
+               VtJob       *job)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, vt_job_get_id (job));
+  json_builder_set_member_name (builder, "created_us");
+  json_builder_add_int_value (builder, vt_job_get_created_wall (job));
+  json_builder_set_member_name (builder, "duration_us");
+  json_builder_add_int_value (builder, vt_job_get_duration (job));
+  json_builder_set_member_name (builder, "outcome");
+  json_builder_add_string_value (builder, vt_job_state_to_string (vt_job_get_outcome (job)));
+  json_builder_set_member_name (builder, "eta_factor");
+  json_builder_add_double_value (builder, vt_job_get_eta_factor (job));
+  if (vt_job_get_source_url (job) != NULL)
+    {
+      json_builder_set_member_name (builder, "source_url");
+      json_builder_add_string_value (builder, vt_job_get_source_url (job));
+    }
+  if (vt_job_get_target_language (job) != NULL)
+    {
+      json_builder_set_member_name (builder, "target_language");
+      json_builder_add_string_value (builder, vt_job_get_target_language (job));
+    }
+  json_builder_end_object (builder);
+}
+
+static void
+vt_job_store_save (VtJobStore *self)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  if (self->state_path == NULL)
+    return;
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, STATE_VERSION);
+  if (self->default_job != NULL)
+    {
+      json_builder_set_member_name (builder, "default");
+      json_builder_add_string_value (builder, vt_job_get_id (self->default_job));
+    }
+  json_builder_set_member_name (builder, "jobs");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->jobs->len; i++)
+    add_job_state (builder, g_ptr_array_index (self->jobs, i));
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  text = json_to_string (root, FALSE);
+  /* A request is not failed for it: the job exists in memory either way. */
+  if (!g_file_set_contents (self->state_path, text, -1, &error))
+    g_warning ("Cannot save the jobs to %s: %s", self->state_path, error->message);
+}
+
+static gboolean
+member_is (JsonObject *object,
+           const char *name,
+           GType       type)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+         json_node_get_value_type (node) == type;
+}
+
+static VtJob *
+job_from_state (JsonNode  *node,
+                GError   **error)
+{
+  JsonObject *object = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  VtJobState outcome = VT_JOB_STATE_PENDING;
+  gint64 duration = -1;
+  double eta_factor = -1.0;
+
+  if (object != NULL &&
+      member_is (object, "id", G_TYPE_STRING) &&
+      member_is (object, "created_us", G_TYPE_INT64) &&
+      member_is (object, "duration_us", G_TYPE_INT64) &&
+      member_is (object, "outcome", G_TYPE_STRING) &&
+      (member_is (object, "eta_factor", G_TYPE_DOUBLE) ||
+       member_is (object, "eta_factor", G_TYPE_INT64)) &&
+      (!json_object_has_member (object, "source_url") ||
+       member_is (object, "source_url", G_TYPE_STRING)) &&
+      (!json_object_has_member (object, "target_language") ||
+       member_is (object, "target_language", G_TYPE_STRING)))
+    {
+      duration = json_object_get_int_member (object, "duration_us");
+      eta_factor = json_object_get_double_member (object, "eta_factor");
+      vt_job_state_from_string (json_object_get_string_member (object, "outcome"), &outcome);
+    }
+
+  if (object == NULL ||
+      !g_uuid_string_is_valid (json_object_get_string_member_with_default (object, "id", "")) ||
+      duration < 0 || duration > VT_DURATION_MAX * G_USEC_PER_SEC ||
+      outcome == VT_JOB_STATE_PENDING || !(eta_factor >= 0.0 && eta_factor <= 2.0))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "a job is malformed");
+      return NULL;
+    }
+
+  return vt_job_new (json_object_get_string_member (object, "id"),
+                     json_object_get_int_member (object, "created_us"),
+                     duration, outcome, eta_factor,
+                     json_object_get_string_member_with_default (object, "source_url", NULL),
+                     json_object_get_string_member_with_default (object, "target_language", NULL));
+}
+
+static gboolean
+vt_job_store_restore (VtJobStore  *self,
+                      JsonNode    *root,
+                      GError     **error)
+{
+  JsonObject *object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonArray *jobs;
+  const char *default_id;
+
+  if (object == NULL || !member_is (object, "version", G_TYPE_INT64) ||
+      json_object_get_int_member (object, "version") != STATE_VERSION ||
+      !json_object_has_member (object, "jobs") ||
+      !JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, "jobs")))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "not a version %d vt-server state", STATE_VERSION);
+      return FALSE;
+    }
+
+  jobs = json_object_get_array_member (object, "jobs");
+  for (guint i = 0; i < json_array_get_length (jobs); i++)
+    {
+      VtJob *job = job_from_state (json_array_get_element (jobs, i), error);
+
+      if (job == NULL)
+        return FALSE;
+      if (g_hash_table_contains (self->jobs_by_id, vt_job_get_id (job)))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "job %s appears twice", vt_job_get_id (job));
+          g_object_unref (job);
+          return FALSE;
+        }
+      vt_job_store_add (self, job);
+    }
+
+  default_id = json_object_get_string_member_with_default (object, "default", NULL);
+  self->default_job = vt_job_store_lookup (self, default_id);
+
+  return TRUE;
+}
+
+/**
+ * vt_job_store_load:
+ * @path: the state file: read if it exists, written on every change
+ *
+ * Restores the jobs of an earlier run, each with its outcome and its
+ * place in time. A missing file is an empty state; an unreadable or
+ * malformed one is an error, so that a typo never silently loses jobs.
+ */
+gboolean
+vt_job_store_load (VtJobStore  *self,
+                   const char  *path,
+                   GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *text = NULL;
+  gsize length;
+
+  g_return_val_if_fail (VT_IS_JOB_STORE (self), FALSE);
+  g_return_val_if_fail (self->jobs->len == 0, FALSE);
+
+  g_free (self->state_path);
+  self->state_path = g_strdup (path);
+
+  if (!g_file_get_contents (path, &text, &length, &local_error))
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  if (!json_parser_load_from_data (parser, text, length, error) ||
+      !vt_job_store_restore (self, json_parser_get_root (parser), error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+
+  return TRUE;
 }

@@ -38,5 +38,8 @@ void        vt_job_store_ensure_default (VtJobStore         *self);
 void        vt_job_store_count       (VtJobStore            *self,
                                       gint64                 now_us,
                                       guint                  counts[VT_JOB_N_STATES]);
+gboolean    vt_job_store_load        (VtJobStore            *self,
+                                      const char            *path,
+                                      GError               **error);
 
 G_END_DECLS

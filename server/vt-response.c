@@ -14,7 +14,8 @@ vt_response_json (SoupServerMessage *msg,
 {
   char *text = json_to_string (node, FALSE);
 
-  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_status (msg, status,
+                                  status == VT_STATUS_TOO_MANY_REQUESTS ? "Too Many Requests" : NULL);
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
                                     text, strlen (text));
 }

@@ -10,6 +10,9 @@
 
 G_BEGIN_DECLS
 
+/* RFC 6585; libsoup 3.2 has no name for it. */
+#define VT_STATUS_TOO_MANY_REQUESTS 429
+
 void vt_response_json  (SoupServerMessage *msg,
                         guint              status,
                         JsonNode          *node);

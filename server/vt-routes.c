@@ -60,6 +60,7 @@ static void handle_job_events   (VtRoutes *, SoupServerMessage *, VtJob *, GHash
 static void handle_events       (VtRoutes *, SoupServerMessage *, VtJob *, GHashTable *);
 static void handle_capabilities (VtRoutes *, SoupServerMessage *, VtJob *, GHashTable *);
 static void handle_metrics      (VtRoutes *, SoupServerMessage *, VtJob *, GHashTable *);
+static void handle_health       (VtRoutes *, SoupServerMessage *, VtJob *, GHashTable *);
 
 static const VtRoute routes[] = {
   { "/status",            "GET, HEAD", FALSE, handle_status,       NULL },
@@ -70,6 +71,8 @@ static const VtRoute routes[] = {
   { "/events",            "GET",       TRUE,  handle_events,       NULL },
   { "/capabilities",      "GET, HEAD", TRUE,  handle_capabilities, NULL },
   { "/metrics",           "GET, HEAD", TRUE,  handle_metrics,      NULL },
+  /* Not part of the protocol but of running the server: even --plain. */
+  { "/health",            "GET, HEAD", FALSE, handle_health,       NULL },
 };
 
 /* Matches @path against @pattern segment by segment; an "{id}" segment
@@ -651,6 +654,20 @@ handle_metrics (VtRoutes          *self,
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "text/plain; version=0.0.4", SOUP_MEMORY_TAKE,
                                     text, strlen (text));
+}
+
+/* GET /health: answers whenever the main loop runs */
+static void
+handle_health (VtRoutes          *self,
+               SoupServerMessage *msg,
+               VtJob             *unused,
+               GHashTable        *query)
+{
+  static const char ok[] = "{\"ok\":true}";
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC,
+                                    ok, strlen (ok));
 }
 
 /* Dispatch */

@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <signal.h>
@@ -19,6 +20,7 @@ typedef struct
 {
   VtTestServer *server;
   SoupSession  *session;
+  GIOStream    *kept;     /* a raw connection left open until the server stops */
 } Fixture;
 
 /* The server options of a test, NULL-terminated. */
@@ -51,7 +53,9 @@ fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
   g_clear_object (&f->session);
+  /* Stopping asserts a clean exit, with any kept connection still open. */
   g_clear_pointer (&f->server, vt_test_server_stop);
+  g_clear_object (&f->kept);
 }
 
 /* One exchange, read to its end */
@@ -532,21 +536,39 @@ test_outcome_decided_once (Fixture       *f,
     }
 }
 
+/* Lists @n outcomes of requests to f->server, one character each. */
+typedef char *(*SequenceFunc) (Fixture *f,
+                               guint    n);
+
+/* Runs @sequence on the fixture's server and on a twin started with the
+ * same @args (so the same --seed), asserts both agree and returns it. */
+static char *
+assert_reproducible (Fixture            *f,
+                     const char * const *args,
+                     SequenceFunc        sequence,
+                     guint               n)
+{
+  char *first = sequence (f, n);
+  g_autofree char *second = NULL;
+  g_autoptr(VtTestServer) twin = vt_test_server_startv (args);
+  VtTestServer *original = f->server;
+
+  f->server = twin;
+  second = sequence (f, n);
+  f->server = original;
+
+  g_assert_cmpstr (first, ==, second);
+  return first;
+}
+
 static void
 test_seed_reproducible (Fixture       *f,
                         gconstpointer  data)
 {
-  g_autofree char *first = roll_outcomes (f, 16);
-  g_autofree char *second = NULL;
-  g_autoptr(VtTestServer) twin = vt_test_server_startv (coin_flips);
-  VtTestServer *original = f->server;
-
   /* The default job took the same draws in both servers. */
-  f->server = twin;
-  second = roll_outcomes (f, 16);
-  f->server = original;
+  g_autofree char *outcomes = assert_reproducible (f, coin_flips, roll_outcomes, 16);
 
-  g_assert_cmpstr (first, ==, second);
+  g_assert_nonnull (strchr (outcomes, 'e'));
 }
 
 static void
@@ -1088,6 +1110,14 @@ test_bad_options (void)
     { "--delay", "1", "--durations", "fixed:1" },
     { "--port", "70000", NULL },
     { "--seed", "x", NULL },
+    { "--faults", "bogus:0.1", NULL },
+    { "--faults", "status=200:0.5", NULL },
+    { "--faults", "reset=500:0.1", NULL },
+    { "--faults", "reset:2", NULL },
+    { "--faults", "status=503:0.6", "--faults", "reset:0.6" },
+    { "--rate-limit", "fast", NULL },
+    { "--rate-limit", "0/s", NULL },
+    { "--tls-cert", "cert.pem", NULL },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -1105,6 +1135,519 @@ test_bad_options (void)
       g_assert_no_error (error);
       g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 2);
     }
+}
+
+/* Faults (--faults) */
+
+static ServerArgs fault_status = { "--faults", "status=503:1", "--seed", "1", NULL };
+static ServerArgs fault_retry_after = { "--faults", "retry-after=429:1", NULL };
+static ServerArgs fault_reset = { "--faults", "reset:1", NULL };
+static ServerArgs fault_hang = { "--faults", "hang:1", NULL };
+static ServerArgs fault_garbage = { "--faults", "garbage:1", NULL };
+static ServerArgs fault_slow_body = { "--faults", "slow-body:1", NULL };
+static ServerArgs fault_huge = { "--faults", "huge:1", NULL };
+static ServerArgs fault_no_status = { "--faults", "no-status:1", NULL };
+static ServerArgs fault_redirect = { "--faults", "redirect:1", NULL };
+static ServerArgs fault_redirect_loop = { "--faults", "redirect-loop:1", NULL };
+static ServerArgs fault_coin = { "--faults", "status=503:0.5", "--seed", "9", NULL };
+
+/* The health check and the metrics always see the server as it is. */
+static void
+assert_exempt_from_faults (Fixture *f)
+{
+  g_autoptr(Response) health = fetch (f, "GET", "/health", NULL);
+  g_autoptr(Response) metrics = fetch (f, "GET", "/metrics", NULL);
+
+  g_assert_cmpuint (health->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (g_bytes_get_data (health->body, NULL), ==, "{\"ok\":true}");
+  g_assert_cmpuint (metrics->status, ==, SOUP_STATUS_OK);
+}
+
+static void
+test_fault_status (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(Response) first = fetch (f, "GET", "/status", NULL);
+  g_autoptr(Response) second = fetch (f, "POST", "/jobs", NULL);
+
+  assert_json_error (first, SOUP_STATUS_SERVICE_UNAVAILABLE, "injected-fault");
+  g_assert_cmpstr (header (first, "Retry-After"), ==, "1");
+  assert_json_error (second, SOUP_STATUS_SERVICE_UNAVAILABLE, "injected-fault");
+  g_assert_null (header (second, "Retry-After"));
+  assert_exempt_from_faults (f);
+}
+
+static void
+test_fault_retry_after (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(Response) seconds = fetch (f, "GET", "/status", NULL);
+  g_autoptr(Response) date = fetch (f, "GET", "/status", NULL);
+  g_autoptr(GDateTime) when = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+
+  assert_json_error (seconds, 429, "injected-fault");
+  g_assert_cmpstr (header (seconds, "Retry-After"), ==, "1");
+
+  assert_json_error (date, 429, "injected-fault");
+  when = soup_date_time_new_from_http_string (header (date, "Retry-After"));
+  g_assert_nonnull (when);
+  g_assert_cmpint (g_date_time_difference (when, now), >, 0);
+  g_assert_cmpint (g_date_time_difference (when, now), <=, 3 * G_TIME_SPAN_SECOND);
+}
+
+/* Sends @request on a connection of its own and reads to EOF: to see
+ * exactly the bytes a spoiled response is made of (as a string: none of
+ * them holds a NUL). */
+static char *
+raw_exchange (Fixture    *f,
+              const char *request)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GByteArray) received = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  GInputStream *input;
+  guint8 buffer[4096];
+  gssize n;
+
+  connection = g_socket_client_connect_to_uri (client, vt_test_server_get_url (f->server),
+                                               0, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                             request, strlen (request), NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  while ((n = g_input_stream_read (input, buffer, sizeof buffer, NULL, &error)) > 0)
+    g_byte_array_append (received, buffer, n);
+  /* A reset may end the stream with an error rather than an EOF. */
+  g_clear_error (&error);
+
+  g_byte_array_append (received, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (g_steal_pointer (&received), FALSE);
+}
+
+#define GET_STATUS "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+
+static void
+test_fault_reset (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *before = raw_exchange (f, GET_STATUS);
+  g_autofree char *text = raw_exchange (f, GET_STATUS);
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autoptr(GRegex) regex = g_regex_new ("^HTTP/1\\.1 200 OK\r\n.*Content-Length: ([0-9]+)\r\n.*?\r\n\r\n(.*)$",
+                                         G_REGEX_DOTALL, 0, NULL);
+  g_autofree char *length = NULL;
+  g_autofree char *body = NULL;
+
+  /* First the connection closes before a byte of the response... */
+  g_assert_cmpstr (before, ==, "");
+
+  /* ...then in the middle of the body its head announced. */
+  g_assert_true (g_regex_match (regex, text, 0, &match));
+  length = g_match_info_fetch (match, 1);
+  body = g_match_info_fetch (match, 2);
+  g_assert_cmpuint (strlen (body), >, 0);
+  g_assert_cmpuint (strlen (body), <, g_ascii_strtoull (length, NULL, 10));
+  g_assert_true (g_str_has_prefix (body, "{\"result\""));
+
+  assert_exempt_from_faults (f);
+}
+
+static void
+test_fault_hang (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *url = url_for (f, "/status");
+  g_autoptr(SoupSession) impatient = soup_session_new_with_options ("timeout", 1, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+
+  body = soup_session_send_and_read (impatient, msg, NULL, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  assert_exempt_from_faults (f);
+
+  /* One more hung request, still open when the server is stopped: it must
+   * exit cleanly all the same (the teardown asserts it). */
+  f->kept = G_IO_STREAM (g_socket_client_connect_to_uri (client, vt_test_server_get_url (f->server),
+                                                         0, NULL, &error));
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (f->kept),
+                             GET_STATUS, strlen (GET_STATUS), NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_fault_garbage (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(Response) truncated = fetch (f, "GET", "/status", NULL);
+  g_autoptr(Response) html = fetch (f, "GET", "/status", NULL);
+
+  g_assert_cmpuint (truncated->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (header (truncated, "Content-Type"), ==, "application/json");
+  g_assert_null (truncated->json);
+  g_assert_cmpuint (g_bytes_get_size (truncated->body), >, 0);
+
+  g_assert_cmpuint (html->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (header (html, "Content-Type"), ==, "text/html");
+  g_assert_null (html->json);
+}
+
+static void
+test_fault_slow_body (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(Response) r = fetch (f, "GET", "/status", NULL);
+
+  /* Five pieces, 200 ms apart: the whole, valid body, late. */
+  g_assert_cmpuint (r->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (string_member (r, "result"), ==, "pending");
+  g_assert_cmpfloat (r->elapsed, >=, 0.8);
+  assert_exempt_from_faults (f);
+}
+
+static void
+test_fault_huge (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(Response) r = fetch (f, "GET", "/status", NULL);
+
+  g_assert_cmpuint (r->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpuint (g_bytes_get_size (r->body), >=, 10 * 1024 * 1024);
+  g_assert_cmpstr (string_member (r, "result"), ==, "pending");
+}
+
+static void
+test_fault_no_status (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(Response) missing = create_job (f, NULL);
+  g_autofree char *path = g_strconcat ("/jobs/", string_member (missing, "id"), NULL);
+  g_autoptr(Response) unknown = fetch (f, "GET", path, NULL);
+
+  g_assert_false (json_object_has_member (object (missing), "status"));
+  g_assert_false (json_object_has_member (object (missing), "result"));
+  g_assert_cmpstr (string_member (unknown, "status"), ==, "paused");
+  g_assert_cmpstr (string_member (unknown, "result"), ==, "paused");
+}
+
+static void
+test_fault_redirect (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *url = url_for (f, "/status?wait=0");
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(Response) followed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  body = soup_session_send_and_read (f->session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, SOUP_STATUS_TEMPORARY_REDIRECT);
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (msg), "Location"),
+                   ==, "/status?wait=0&vt-redirected=1");
+
+  /* Followed, it leads to the resource: one redirect, not two. */
+  followed = fetch (f, "GET", "/status", NULL);
+  g_assert_cmpuint (followed->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (string_member (followed, "result"), ==, "pending");
+  g_assert_true (g_str_has_suffix (g_uri_get_query (soup_message_get_uri (followed->msg)),
+                                   "vt-redirected=1"));
+}
+
+static void
+test_fault_redirect_loop (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *url = url_for (f, "/status");
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+
+  body = soup_session_send_and_read (f->session, msg, NULL, &error);
+  g_assert_error (error, SOUP_SESSION_ERROR, SOUP_SESSION_ERROR_TOO_MANY_REDIRECTS);
+  assert_exempt_from_faults (f);
+}
+
+/* The status codes of @n requests, one character each. */
+static char *
+fault_sequence (Fixture *f,
+                guint    n)
+{
+  GString *codes = g_string_new (NULL);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(Response) r = fetch (f, "GET", "/status", NULL);
+
+      g_string_append_c (codes, r->status == SOUP_STATUS_OK ? '.' : 'X');
+    }
+
+  return g_string_free (codes, FALSE);
+}
+
+static void
+test_fault_reproducible (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *codes = assert_reproducible (f, fault_coin, fault_sequence, 24);
+
+  g_assert_nonnull (strchr (codes, '.'));
+  g_assert_nonnull (strchr (codes, 'X'));
+}
+
+/* --token, --rate-limit */
+
+static ServerArgs with_token = { "--token", "s3cret", NULL };
+static ServerArgs with_rate_limit = { "--rate-limit", "3/s", NULL };
+
+static Response *
+fetch_authorized (Fixture    *f,
+                  const char *path,
+                  const char *authorization)
+{
+  g_autofree char *url = url_for (f, path);
+  g_autoptr(GError) error = NULL;
+  Response *r = g_new0 (Response, 1);
+
+  r->msg = soup_message_new ("GET", url);
+  if (authorization != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (r->msg),
+                                  "Authorization", authorization);
+  r->body = soup_session_send_and_read (f->session, r->msg, NULL, &error);
+  g_assert_no_error (error);
+  r->status = soup_message_get_status (r->msg);
+  r->json = json_from_string (g_bytes_get_data (r->body, NULL), NULL);
+
+  return r;
+}
+
+static void
+test_token (Fixture       *f,
+            gconstpointer  data)
+{
+  const char *refused[] = { NULL, "Bearer wrong", "Bearer s3cre", "Bearer s3cret2", "Basic s3cret", "s3cret" };
+  const char *paths[] = { "/status", "/jobs/x", "/metrics", "/capabilities", "/nope" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      for (guint j = 0; j < G_N_ELEMENTS (paths); j++)
+        {
+          g_autoptr(Response) r = fetch_authorized (f, paths[j], refused[i]);
+
+          assert_json_error (r, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
+          g_assert_true (g_str_has_prefix (header (r, "WWW-Authenticate"), "Bearer"));
+          g_assert_null (strstr (g_bytes_get_data (r->body, NULL), "s3cret"));
+        }
+    }
+
+  {
+    g_autoptr(Response) allowed = fetch_authorized (f, "/status", "Bearer s3cret");
+    g_autoptr(Response) health = fetch_authorized (f, "/health", NULL);
+
+    g_assert_cmpuint (allowed->status, ==, SOUP_STATUS_OK);
+    g_assert_cmpstr (string_member (allowed, "result"), ==, "pending");
+    g_assert_cmpuint (health->status, ==, SOUP_STATUS_OK);
+  }
+}
+
+static void
+test_rate_limit (Fixture       *f,
+                 gconstpointer  data)
+{
+  guint n_ok = 0, n_limited = 0;
+
+  /* A burst of twenty: the bucket holds three, refilled at three a second. */
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autoptr(Response) r = fetch (f, "GET", "/status", NULL);
+      g_autoptr(Response) health = fetch (f, "GET", "/health", NULL);
+
+      g_assert_cmpuint (health->status, ==, SOUP_STATUS_OK);
+      if (i < 3)
+        g_assert_cmpuint (r->status, ==, SOUP_STATUS_OK);
+      if (r->status == SOUP_STATUS_OK)
+        {
+          n_ok++;
+          continue;
+        }
+
+      assert_json_error (r, 429, "too-many-requests");
+      g_assert_cmpstr (header (r, "Retry-After"), ==, "1");
+      n_limited++;
+    }
+
+  g_assert_cmpuint (n_limited, >, 0);
+  g_assert_cmpuint (n_ok, >=, 3);
+}
+
+/* --state */
+
+static VtTestServer *
+start_with_state (const char *state_path)
+{
+  g_autofree char *delay = vt_test_seconds_arg (30);
+  const char *args[] = { "--state", state_path, "--delay", delay, NULL };
+
+  return vt_test_server_startv (args);
+}
+
+static void
+test_state_restart (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("vt-server-state-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "jobs.json", NULL);
+  Fixture fixture = { 0, }, *f = &fixture;
+  g_autoptr(Response) failed = NULL;
+  g_autoptr(Response) slow = NULL;
+  g_autoptr(Response) classic = NULL;
+  g_autofree char *short_id = NULL;
+
+  g_assert_no_error (error);
+  f->session = soup_session_new ();
+  f->server = start_with_state (path);
+  failed = create_job (f, "{\"duration\": 0, \"outcome\": \"error\", \"source_url\": \"u\"}");
+  slow = create_job (f, "{\"duration\": 600, \"target_language\": \"fr\"}");
+  short_id = create_short_job_id (f, 0.5, "completed");
+  classic = fetch (f, "GET", "/status", NULL);
+  g_clear_pointer (&f->server, vt_test_server_stop);
+
+  /* A new process: every job is back, each where time has taken it. */
+  f->server = start_with_state (path);
+  {
+    g_autofree char *failed_path = g_strconcat ("/jobs/", string_member (failed, "id"), NULL);
+    g_autofree char *slow_path = g_strconcat ("/jobs/", string_member (slow, "id"), NULL);
+    g_autofree char *short_path = wait_path ("/jobs/", short_id, "?wait=", 10);
+    g_autoptr(Response) failed_again = fetch (f, "GET", failed_path, NULL);
+    g_autoptr(Response) slow_again = fetch (f, "GET", slow_path, NULL);
+    g_autoptr(Response) short_again = fetch (f, "GET", short_path, NULL);
+    g_autoptr(Response) classic_again = fetch (f, "GET", "/status", NULL);
+
+    g_assert_cmpstr (g_bytes_get_data (failed_again->body, NULL), ==,
+                     g_bytes_get_data (failed->body, NULL));
+    g_assert_cmpstr (string_member (slow_again, "status"), ==, "pending");
+    g_assert_cmpstr (string_member (slow_again, "created_at"), ==, string_member (slow, "created_at"));
+    g_assert_cmpstr (string_member (slow_again, "target_language"), ==, "fr");
+    g_assert_cmpfloat (json_object_get_double_member (object (slow_again), "eta"), <,
+                       json_object_get_double_member (object (slow), "eta"));
+    g_assert_cmpstr (string_member (short_again, "status"), ==, "completed");
+    /* The default job is the same one: it did not start over. */
+    g_assert_cmpfloat (json_object_get_double_member (object (classic_again), "eta"), <,
+                       json_object_get_double_member (object (classic), "eta"));
+  }
+  g_clear_pointer (&f->server, vt_test_server_stop);
+  g_clear_object (&f->session);
+
+  g_assert_no_errno (g_remove (path));
+  g_assert_no_errno (g_rmdir (dir));
+}
+
+static void
+test_state_corrupt (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("vt-server-state-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "jobs.json", NULL);
+  const char *contents[] = {
+    "not json",
+    "[]",
+    "{\"version\": 2, \"jobs\": []}",
+    "{\"version\": 1, \"jobs\": [{\"id\": \"x\"}]}",
+  };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (contents); i++)
+    {
+      const char *argv[] = { vt_test_server_get_path (), "--port", "0", "--state", path, NULL };
+      g_autoptr(GSubprocess) process = NULL;
+
+      g_file_set_contents (path, contents[i], -1, &error);
+      g_assert_no_error (error);
+      process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                   G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+      g_assert_no_error (error);
+      g_subprocess_wait (process, NULL, &error);
+      g_assert_no_error (error);
+      /* Refused, rather than starting over and losing every job. */
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+    }
+
+  g_assert_no_errno (g_remove (path));
+  g_assert_no_errno (g_rmdir (dir));
+}
+
+/* --tls-cert, --tls-key */
+
+static gboolean
+accept_test_certificate (SoupMessage          *msg,
+                         GTlsCertificate      *certificate,
+                         GTlsCertificateFlags  errors,
+                         gpointer              user_data)
+{
+  return g_tls_certificate_is_same (certificate, user_data);
+}
+
+static void
+test_tls (void)
+{
+  g_autofree char *cert_path = g_test_build_filename (G_TEST_DIST, "test-server-cert.pem", NULL);
+  g_autofree char *key_path = g_test_build_filename (G_TEST_DIST, "test-server-key.pem", NULL);
+  const char *args[] = { "--tls-cert", cert_path, "--tls-key", key_path, NULL };
+  g_autoptr(VtTestServer) server = vt_test_server_startv (args);
+  g_autoptr(GTlsCertificate) expected = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (vt_test_server_get_url (server), "/status", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_regex_match_simple ("^https://127\\.0\\.0\\.1:[0-9]+$",
+                                       vt_test_server_get_url (server), 0, 0));
+
+  /* Self-signed: trusted here because it is the very certificate. */
+  expected = g_tls_certificate_new_from_file (cert_path, &error);
+  g_assert_no_error (error);
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_test_certificate), expected);
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (g_bytes_get_data (body, NULL), !=, "");
+}
+
+/* Input limits */
+
+static void
+test_input_limits (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *brew = raw_exchange (f, "BREW /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  g_autofree char *escape = raw_exchange (f, "GET /status/..%2f..%2fetc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  g_autofree char *outside = raw_exchange (f, "GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  g_autofree char *big_header = g_strdup_printf ("GET /status HTTP/1.1\r\nHost: x\r\nX-Big: %0*d\r\n"
+                                                 "Connection: close\r\n\r\n", 100 * 1024, 0);
+  g_autofree char *too_big = raw_exchange (f, big_header);
+  g_autoptr(Response) health = NULL;
+
+  g_assert_true (g_str_has_prefix (brew, "HTTP/1.1 405 "));
+  g_assert_nonnull (strstr (brew, "\r\nAllow: GET, HEAD\r\n"));
+  /* An encoded ".." that would climb out is refused by libsoup... */
+  g_assert_true (g_str_has_prefix (escape, "HTTP/1.1 400 "));
+  g_assert_true (g_str_has_suffix (escape, "{\"error\":\"bad-request\",\"message\":\"Bad Request\"}"));
+  /* ...and a literal one resolves to a path that does not exist. */
+  g_assert_true (g_str_has_prefix (outside, "HTTP/1.1 404 "));
+  /* Headers over libsoup's limit: no response, and no harm done. */
+  g_assert_false (g_str_has_prefix (too_big, "HTTP/1.1 200"));
+
+  health = fetch (f, "GET", "/health", NULL);
+  g_assert_cmpuint (health->status, ==, SOUP_STATUS_OK);
 }
 
 #define add_server_test(path, args, func) \
@@ -1138,6 +1681,23 @@ main (int   argc,
   add_server_test ("/server/capabilities", delay_long, test_capabilities);
   add_server_test ("/server/plain", plain_short, test_plain);
   add_server_test ("/server/metrics", delay_long, test_metrics);
+  add_server_test ("/server/faults/status", fault_status, test_fault_status);
+  add_server_test ("/server/faults/retry-after", fault_retry_after, test_fault_retry_after);
+  add_server_test ("/server/faults/reset", fault_reset, test_fault_reset);
+  add_server_test ("/server/faults/hang", fault_hang, test_fault_hang);
+  add_server_test ("/server/faults/garbage", fault_garbage, test_fault_garbage);
+  add_server_test ("/server/faults/slow-body", fault_slow_body, test_fault_slow_body);
+  add_server_test ("/server/faults/huge", fault_huge, test_fault_huge);
+  add_server_test ("/server/faults/no-status", fault_no_status, test_fault_no_status);
+  add_server_test ("/server/faults/redirect", fault_redirect, test_fault_redirect);
+  add_server_test ("/server/faults/redirect-loop", fault_redirect_loop, test_fault_redirect_loop);
+  add_server_test ("/server/faults/reproducible", fault_coin, test_fault_reproducible);
+  add_server_test ("/server/token", with_token, test_token);
+  add_server_test ("/server/rate-limit", with_rate_limit, test_rate_limit);
+  add_server_test ("/server/input-limits", delay_long, test_input_limits);
+  g_test_add_func ("/server/state/restart", test_state_restart);
+  g_test_add_func ("/server/state/corrupt", test_state_corrupt);
+  g_test_add_func ("/server/tls", test_tls);
   g_test_add_func ("/server/sigterm", test_sigterm);
   g_test_add_func ("/server/bad-options", test_bad_options);
 
