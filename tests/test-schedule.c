@@ -232,11 +232,13 @@ test_retry_policy (void)
       g_assert_cmpfloat (delay, <=, base);
     }
 
-  /* Retry-After wins, within max_interval and the deadline. */
+  /* Retry-After wins, past max_interval, within the deadline. */
   g_assert_true (vt_schedule_retry_delay (&config, 1, 0.0, 12, rand, &delay));
   g_assert_cmpfloat_with_epsilon (delay, 12.0, 1e-9);
+  g_assert_true (vt_schedule_retry_delay (&config, 1, 0.0, 45, rand, &delay));
+  g_assert_cmpfloat_with_epsilon (delay, 45.0, 1e-9);
   g_assert_true (vt_schedule_retry_delay (&config, 1, 0.0, 120, rand, &delay));
-  g_assert_cmpfloat_with_epsilon (delay, 30.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (delay, 60.0, 1e-9);
   g_assert_true (vt_schedule_retry_delay (&config, 1, 50.0, 12, rand, &delay));
   g_assert_cmpfloat_with_epsilon (delay, 10.0, 1e-9);
   g_assert_false (vt_schedule_retry_delay (&config, 1, 60.0, 12, rand, &delay));

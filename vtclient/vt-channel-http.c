@@ -219,6 +219,18 @@ new_oversize_error (void)
                       VT_JOB_RESPONSE_MAX_SIZE);
 }
 
+/* A connection that closes before the announced length arrived is a
+ * network fault, to be retried, not a body to parse. */
+static gboolean
+body_was_cut (SoupMessage *message,
+              gsize        n_read)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
+
+  return soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+         (goffset) n_read < soup_message_headers_get_content_length (headers);
+}
+
 static void
 on_body_read (GObject      *object,
               GAsyncResult *result,
@@ -231,6 +243,10 @@ on_body_read (GObject      *object,
 
   if (!g_input_stream_read_all_finish (G_INPUT_STREAM (object), result, &n_read, &error))
     finish_send (task, NULL, error);
+  else if (body_was_cut (data->message, n_read))
+    finish_send (task, NULL,
+                 g_error_new_literal (G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
+                                      "The connection closed in the middle of the answer"));
   else if (n_read > VT_JOB_RESPONSE_MAX_SIZE)
     finish_send (task, NULL, new_oversize_error ());
   else

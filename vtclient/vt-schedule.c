@@ -150,7 +150,7 @@ vt_schedule_next_delay (const VtScheduleConfig *config,
  * grow as initial × factor^(failures-1) with "equal jitter" (half fixed,
  * half random, so a fleet of clients that failed together does not retry
  * together), capped by max_interval; a server's Retry-After wins when
- * given. Either way the deadline is kept.
+ * given, uncapped. Either way the deadline is kept.
  *
  * Returns: %FALSE when the budget is used up.
  */
@@ -167,7 +167,12 @@ vt_schedule_retry_delay (const VtScheduleConfig *config,
   g_return_val_if_fail (failures >= 1, FALSE);
 
   if (retry_after >= 0)
-    wait = retry_after;
+    {
+      /* A server that says when to come back (a 429, a 503 in
+       * maintenance) is obeyed: asking sooner only earns another refusal.
+       * The deadline still holds. */
+      wait = retry_after;
+    }
   else
     {
       double base = config->initial_wait * pow (config->backoff_factor, failures - 1);
@@ -176,9 +181,6 @@ vt_schedule_retry_delay (const VtScheduleConfig *config,
         base = MIN (base, config->max_interval);
       wait = base > 0 ? base / 2 + g_rand_double_range (rand, 0.0, base / 2) : 0.0;
     }
-
-  if (config->max_interval > 0)
-    wait = MIN (wait, config->max_interval);
 
   return vt_schedule_fit_deadline (config, elapsed, wait, delay);
 }
