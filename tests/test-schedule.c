@@ -256,12 +256,12 @@ test_eta_calibration (void)
   /* One long ETA of unknown quality: probe halfway. */
   g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, NULL, &first), 12.0, 1e-9);
   /* A short one: go for it, just after. */
-  g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, NULL, &short_eta), 0.505, 1e-9);
+  g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, NULL, &short_eta), 0.51, 1e-9);
   /* The ETA fell 12 s in 10 s: the server overestimates by 1.2, so the
-   * 12 s it announces are 10 s, plus the 1 % margin. */
-  g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, &first, &second), 10.1, 1e-9);
+   * 12 s it announces are 10 s, plus the 2 % margin. */
+  g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, &first, &second), 10.2, 1e-9);
   /* A rising ETA is no steady factor: take it as it is. */
-  g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, &first, &garbage), 30.3, 1e-9);
+  g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, &first, &garbage), 30.6, 1e-9);
   g_assert_cmpfloat (vt_schedule_eta_wait (&config, &first, NULL), <, 0);
 }
 
@@ -291,8 +291,8 @@ test_learned_schedule (void)
   g_assert_cmpfloat (delay, >, 19.0);
   g_assert_cmpfloat (delay, <=, 20.5);
 
-  /* Then a grid of sixths of the jobs: 20 s of uniform durations in steps
-   * of about 3.3 s (within 5 to 15 % of the time elapsed). */
+  /* Then a grid of eighths of the jobs: 20 s of uniform durations in
+   * steps of about 2.5 s (within 5 to 15 % of the time elapsed). */
   config.max_attempts = 0;
   now = delay;
   for (polls = 1; now < 40.0 && polls < 20; polls++)
@@ -300,10 +300,10 @@ test_learned_schedule (void)
       g_assert_true (vt_schedule_next_delay (&config, 2, now, NULL, model, rand, &delay));
       g_assert_cmpfloat (delay, <=, 0.15 * now + 1e-9);
       g_assert_cmpfloat (delay, >=, 0.05 * now - 1e-9);
-      g_assert_cmpfloat (delay, <=, 3.5);
+      g_assert_cmpfloat (delay, <=, 3.0);
       now += delay;
     }
-  g_assert_cmpuint (polls, <=, 8);
+  g_assert_cmpuint (polls, <=, 10);
   g_assert_cmpfloat (now, <, 43.0);
 
   /* With two attempts left at 21 s, the steps must still reach the 60 s

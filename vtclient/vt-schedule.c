@@ -197,7 +197,7 @@ vt_schedule_retry_delay (const VtScheduleConfig *config,
 
 /* Land just after the estimated end rather than just before it: early
  * costs a whole extra request, late costs this much delay. */
-#define ETA_MARGIN 1.01
+#define ETA_MARGIN 1.02
 
 /*
  * vt_schedule_eta_wait:
@@ -241,7 +241,7 @@ vt_schedule_eta_wait (const VtScheduleConfig *config,
  * the durations. Each wait is also kept between two fractions of the time
  * elapsed: the upper bounds the delay relative to the job's length in a
  * long tail, the lower stops polls crowding where cells are narrow. */
-#define LEARNED_GRID_CELLS 6
+#define LEARNED_GRID_CELLS 8
 #define LEARNED_RELATIVE_MIN_STEP 0.05
 #define LEARNED_RELATIVE_STEP 0.15
 /* The first poll goes where the shortest jobs end. */
