@@ -7,9 +7,10 @@
 #   vt_setup_build DIR [MESON-OPTIONS...]
 #                     configure DIR, or reconfigure it when it already is a
 #                     meson build directory, then build it
-#   vt_test_totals DIR
-#                     print the last `meson test -C DIR` run's totals as one
-#                     line, "tests: N passed, N failed[, N skipped]"
+#   vt_test_totals DIR|LOG...
+#                     print the totals of the last `meson test -C DIR` run,
+#                     or of the given testlog.json copies, as one line,
+#                     "tests: N passed, N failed[, N skipped]"
 
 vt_packages=(
   # toolchain and build system
@@ -23,6 +24,10 @@ vt_packages=(
   gi-docgen
   # TLS and proxy modules for GIO (libsoup warns without them), memory checks
   glib-networking valgrind
+  # clang's sanitizer and libFuzzer runtimes (build-aux/run-sanitizers)
+  libclang-rt-14-dev
+  # vt-bench's PNG plot
+  libcairo2-dev
 )
 
 vt_install_deps () {
@@ -69,10 +74,19 @@ vt_setup_build () {
 }
 
 vt_test_totals () {
-  /usr/bin/python3 - "$1/meson-logs/testlog.json" <<'PY'
+  local logs=()
+  for arg in "$@"; do
+    if [ -d "$arg" ]; then
+      logs+=("$arg/meson-logs/testlog.json")
+    else
+      logs+=("$arg")
+    fi
+  done
+  /usr/bin/python3 - "${logs[@]}" <<'PY'
 import json, sys
 counts = {'passed': 0, 'failed': 0, 'skipped': 0}
-with open(sys.argv[1], encoding='utf-8') as log:
+for name in sys.argv[1:]:
+  with open(name, encoding='utf-8') as log:
     for line in log:
         result = json.loads(line)['result']
         if result in ('OK', 'EXPECTEDFAIL'):

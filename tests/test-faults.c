@@ -105,28 +105,7 @@ create_job (const char *state,
   return g_strndup (id + 6, 36);
 }
 
-static guint
-server_requests (VtTestServer *server,
-                 const char   *route)
-{
-  g_autoptr(SoupSession) session = soup_session_new ();
-  g_autofree char *url = g_strconcat (vt_test_server_get_url (server), "/metrics", NULL);
-  g_autoptr(SoupMessage) message = soup_message_new ("GET", url);
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *prefix = g_strdup_printf ("vt_requests_total{route=\"%s\",", route);
-  g_auto(GStrv) lines = NULL;
-  guint total = 0;
-
-  body = soup_session_send_and_read (session, message, NULL, &error);
-  g_assert_no_error (error);
-  lines = g_strsplit (g_bytes_get_data (body, NULL), "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (g_str_has_prefix (lines[i], prefix))
-      total += (guint) g_ascii_strtoull (strrchr (lines[i], ' ') + 1, NULL, 10);
-
-  return total;
-}
+static const char * const job_routes[] = { "/jobs/{id}", "/jobs/{id}/events", NULL };
 
 static void
 test_cell (gconstpointer data)
@@ -168,8 +147,7 @@ test_cell (gconstpointer data)
       g_clear_object (&watch.result);
     }
 
-  requests = server_requests (server, "/jobs/{id}") +
-             server_requests (server, "/jobs/{id}/events");
+  requests = vt_test_server_count_requests (server, job_routes, cell->expect.min_requests);
   g_test_message ("%s × %s: status %d, error %s, %u requests, %u signals",
                   cell->fault, mode_names[cell->mode], status,
                   error ? error->message : "none", requests, watch.statuses->len);

@@ -5,6 +5,8 @@
 
 #include "vt-test-server.h"
 
+#include <libsoup/soup.h>
+
 #include <signal.h>
 #include <sys/prctl.h>
 #include <string.h>
@@ -134,4 +136,51 @@ vt_test_seconds_arg (double seconds)
 
   return g_strdup (g_ascii_formatd (buffer, sizeof buffer, "%.3f",
                                     seconds * vt_test_time_scale ()));
+}
+
+static guint
+scrape_requests (SoupSession        *session,
+                 const char         *url,
+                 const char * const *routes)
+{
+  g_autoptr(SoupMessage) message = soup_message_new ("GET", url);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint total = 0;
+
+  body = soup_session_send_and_read (session, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, SOUP_STATUS_OK);
+
+  lines = g_strsplit (g_bytes_get_data (body, NULL), "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    for (guint r = 0; routes[r] != NULL; r++)
+      {
+        g_autofree char *prefix = g_strdup_printf ("vt_requests_total{route=\"%s\",", routes[r]);
+
+        if (g_str_has_prefix (lines[i], prefix))
+          total += (guint) g_ascii_strtoull (strrchr (lines[i], ' ') + 1, NULL, 10);
+      }
+
+  return total;
+}
+
+guint
+vt_test_server_count_requests (VtTestServer       *server,
+                               const char * const *routes,
+                               guint               at_least)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (server->url, "/metrics", NULL);
+  guint total = 0;
+
+  for (guint scrape = 0; scrape < 50; scrape++)
+    {
+      total = scrape_requests (session, url, routes);
+      if (total >= at_least)
+        break;
+    }
+
+  return total;
 }

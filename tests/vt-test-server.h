@@ -28,6 +28,15 @@ void          vt_test_server_stop       (VtTestServer *server);
  * else the build-time path). */
 const char   *vt_test_server_get_path   (void);
 
+/* The requests the server counted (GET /metrics) on the given routes
+ * (NULL-terminated), summed. The server counts a request once it has
+ * written the whole answer, which can be just after the client read it:
+ * scrapes are repeated (each a round trip to the server's one thread) until
+ * the sum reaches @at_least, 50 times at most. */
+guint         vt_test_server_count_requests (VtTestServer       *server,
+                                             const char * const *routes,
+                                             guint               at_least);
+
 /* How much to stretch the times a test gives the server and the client:
  * VT_TEST_TIME_SCALE from the environment (the valgrind setup sets 10),
  * else 1. Slow runs stay correct without slowing the normal one. */
