@@ -1139,6 +1139,105 @@ test_hints_few_requests (void)
   g_assert_true (observed.progress_ok);
 }
 
+typedef struct
+{
+  gboolean      done;
+  gint64        done_at;
+  gint64        cancel_seen_at;
+  GAsyncResult *result;
+} Watch;
+
+static void
+on_real_done (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Watch *watch = user_data;
+
+  watch->done = TRUE;
+  watch->done_at = g_get_monotonic_time ();
+  watch->result = g_object_ref (result);
+}
+
+static void
+cancel_on_first_status (VtClient     *client,
+                        const char   *job_id,
+                        VtStatus      status,
+                        GCancellable *cancellable)
+{
+  Watch *watch = g_object_get_data (G_OBJECT (cancellable), "watch");
+
+  watch->cancel_seen_at = g_get_monotonic_time ();
+  g_cancellable_cancel (cancellable);
+}
+
+static void
+test_cancel_stream_open (void)
+{
+  g_autofree char *delay = vt_test_seconds_arg (30);
+  g_autoptr(VtTestServer) server = vt_test_server_start ("--delay", delay, NULL);
+  g_autoptr(VtClient) client = new_fast_client (server, VT_STRATEGY_STREAM);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *id = submit (client);
+  g_autoptr(GError) error = NULL;
+  Watch watch = { 0 };
+  gint64 cancelled_at;
+
+  /* The stream's first event cancels; the job would run 30 s more. */
+  g_object_set (client, "max-wait-time", S (60.0), NULL);
+  g_object_set_data (G_OBJECT (cancellable), "watch", &watch);
+  g_signal_connect (client, "status-changed", G_CALLBACK (cancel_on_first_status), cancellable);
+  vt_client_get_status_async (client, id, cancellable, on_real_done, &watch);
+  while (!watch.done)
+    g_main_context_iteration (NULL, TRUE);
+  cancelled_at = watch.done_at;
+
+  vt_client_get_status_finish (client, watch.result, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_object (&watch.result);
+  /* Completed within a few milliseconds of the cancellation. */
+  g_assert_cmpint (cancelled_at - watch.cancel_seen_at, <, S (20 * 1000));
+  /* The stream the cancelled watch held is closed, once the channel's
+   * cancelled read has run: the server sees no open stream. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (vt_test_server_gauge (server, "vt_open_streams", 0), ==, 0);
+}
+
+static void
+test_https_private_ca (void)
+{
+  g_autofree char *cert = g_test_build_filename (G_TEST_DIST, "test-server-cert.pem", NULL);
+  g_autofree char *key = g_test_build_filename (G_TEST_DIST, "test-server-key.pem", NULL);
+  g_autofree char *delay = vt_test_seconds_arg (0.2);
+  g_autoptr(VtTestServer) server =
+    vt_test_server_start ("--delay", delay, "--tls-cert", cert, "--tls-key", key, NULL);
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(VtClient) trusting = NULL;
+  g_autoptr(VtClient) distrusting = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_str_has_prefix (vt_test_server_get_url (server), "https://"));
+
+  /* Without the private CA the certificate is refused, at once. */
+  distrusting = vt_client_new (vt_test_server_get_url (server));
+  g_object_set (distrusting, "initial-wait-time", S (0.05), NULL);
+  g_assert_cmpint (vt_client_get_status (distrusting, NULL, NULL, &error), ==, VT_STATUS_TIMEOUT);
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == G_TLS_ERROR);
+  g_clear_error (&error);
+
+  database = g_tls_file_database_new (cert, &error);
+  g_assert_no_error (error);
+  trusting = g_object_new (VT_TYPE_CLIENT,
+                           "base-url", vt_test_server_get_url (server),
+                           "tls-database", database,
+                           "initial-wait-time", S (0.05),
+                           NULL);
+  g_assert_cmpint (vt_client_get_status (trusting, NULL, NULL, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+}
+
 static void
 test_model_export_import (void)
 {
@@ -1241,6 +1340,8 @@ main (int   argc,
                         test_channel_fallback_on_plain_server);
   g_test_add_func ("/client/hints/few-requests", test_hints_few_requests);
   g_test_add_func ("/client/model/export-import", test_model_export_import);
+  g_test_add_func ("/client/cancel/stream-open", test_cancel_stream_open);
+  g_test_add_func ("/client/https/private-ca", test_https_private_ca);
 
 #undef ADD
 

@@ -138,22 +138,29 @@ vt_test_seconds_arg (double seconds)
                                     seconds * vt_test_time_scale ()));
 }
 
-static guint
-scrape_requests (SoupSession        *session,
-                 const char         *url,
-                 const char * const *routes)
+static GStrv
+scrape (SoupSession *session,
+        const char  *url)
 {
   g_autoptr(SoupMessage) message = soup_message_new ("GET", url);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) lines = NULL;
-  guint total = 0;
 
   body = soup_session_send_and_read (session, message, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (soup_message_get_status (message), ==, SOUP_STATUS_OK);
 
-  lines = g_strsplit (g_bytes_get_data (body, NULL), "\n", -1);
+  return g_strsplit (g_bytes_get_data (body, NULL), "\n", -1);
+}
+
+static guint
+scrape_requests (SoupSession        *session,
+                 const char         *url,
+                 const char * const *routes)
+{
+  g_auto(GStrv) lines = scrape (session, url);
+  guint total = 0;
+
   for (guint i = 0; lines[i] != NULL; i++)
     for (guint r = 0; routes[r] != NULL; r++)
       {
@@ -183,4 +190,26 @@ vt_test_server_count_requests (VtTestServer       *server,
     }
 
   return total;
+}
+
+guint
+vt_test_server_gauge (VtTestServer *server,
+                      const char   *name,
+                      guint         expected)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (server->url, "/metrics", NULL);
+  g_autofree char *prefix = g_strconcat (name, " ", NULL);
+  guint value = G_MAXUINT;
+
+  for (guint attempt = 0; attempt < 50 && value != expected; attempt++)
+    {
+      g_auto(GStrv) lines = scrape (session, url);
+
+      for (guint i = 0; lines[i] != NULL; i++)
+        if (g_str_has_prefix (lines[i], prefix))
+          value = (guint) g_ascii_strtoull (lines[i] + strlen (prefix), NULL, 10);
+    }
+
+  return value;
 }

@@ -37,6 +37,12 @@ guint         vt_test_server_count_requests (VtTestServer       *server,
                                              const char * const *routes,
                                              guint               at_least);
 
+/* A gauge of GET /metrics (vt_open_streams, say), scraped until it equals
+ * @expected, 50 times at most; returns the last value read. */
+guint         vt_test_server_gauge          (VtTestServer       *server,
+                                             const char         *name,
+                                             guint               expected);
+
 /* How much to stretch the times a test gives the server and the client:
  * VT_TEST_TIME_SCALE from the environment (the valgrind setup sets 10),
  * else 1. Slow runs stay correct without slowing the normal one. */
