@@ -1281,6 +1281,10 @@ test_model_export_import (void)
                                           "{\"x\": {\"durations\": [1, \"a\"]}}}", &error));
   g_assert_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
+  g_assert_false (vt_client_import_model (other, "{\"version\": 1, \"servers\": "
+                                          "{\"x\": {\"durations\": [[3, 2]]}}}", &error));
+  g_assert_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
   g_assert_false (vt_client_import_model (other, "nonsense", &error));
   g_assert_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
@@ -1288,6 +1292,19 @@ test_model_export_import (void)
   g_free (reexported);
   reexported = vt_client_export_model (other);
   g_assert_cmpstr (reexported, ==, exported);
+
+  /* What polls saw, [low, high], round-trips as such. */
+  {
+    const char *intervals = "{\"version\":1,\"servers\":{\"http://h:1\":"
+                            "{\"durations\":[[10.0,20.0],30.0]}}}";
+    g_autoptr(VtClient) fresh = vt_client_new (NULL);
+    g_autofree char *round_trip = NULL;
+
+    g_assert_true (vt_client_import_model (fresh, intervals, &error));
+    g_assert_no_error (error);
+    round_trip = vt_client_export_model (fresh);
+    g_assert_cmpstr (round_trip, ==, intervals);
+  }
 }
 
 int

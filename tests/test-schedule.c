@@ -330,17 +330,42 @@ test_duration_model_ring (void)
     vt_duration_model_add (model, i);
   vt_duration_model_add (model, -1);
   vt_duration_model_add (model, NAN);
+  vt_duration_model_add_interval (model, 5, 4);
 
   g_assert_cmpuint (vt_duration_model_size (model), ==, VT_DURATION_MODEL_CAPACITY);
   samples = vt_duration_model_dup_samples (model);
-  g_assert_cmpuint (samples->len, ==, VT_DURATION_MODEL_CAPACITY);
-  /* The oldest ten went; order of arrival is kept. */
+  g_assert_cmpuint (samples->len, ==, 2 * VT_DURATION_MODEL_CAPACITY);
+  /* The oldest ten went; order of arrival is kept; exact samples are
+   * intervals of no width. */
   g_assert_cmpfloat (g_array_index (samples, double, 0), ==, 10.0);
+  g_assert_cmpfloat (g_array_index (samples, double, 1), ==, 10.0);
   g_assert_cmpfloat (g_array_index (samples, double, samples->len - 1), ==,
                      VT_DURATION_MODEL_CAPACITY + 9.0);
   g_assert_cmpfloat (vt_duration_model_quantile (model, 0.0), ==, 10.0);
   g_assert_cmpfloat_with_epsilon (vt_duration_model_cdf (model, 10.0),
                                   1.0 / VT_DURATION_MODEL_CAPACITY, 1e-12);
+}
+
+/* What a poll saw, [last pending, first final], counts as spread evenly
+ * over its width. */
+static void
+test_duration_model_intervals (void)
+{
+  g_autoptr(VtDurationModel) model = vt_duration_model_new ();
+
+  vt_duration_model_add_interval (model, 10, 20);
+  vt_duration_model_add (model, 30);
+
+  g_assert_cmpfloat_with_epsilon (vt_duration_model_cdf (model, 5), 0.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (vt_duration_model_cdf (model, 15), 0.25, 1e-12);
+  g_assert_cmpfloat_with_epsilon (vt_duration_model_cdf (model, 25), 0.5, 1e-12);
+  g_assert_cmpfloat_with_epsilon (vt_duration_model_cdf (model, 30), 1.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 0.0), 10.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 0.25), 15.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 0.5), 20.0, 1e-9);
+  /* Past the interval's mass, the exact sample's step. */
+  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 0.75), 30.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 1.0), 30.0, 1e-9);
 }
 
 int
@@ -362,6 +387,7 @@ main (int   argc,
   g_test_add_func ("/schedule/eta-calibration", test_eta_calibration);
   g_test_add_func ("/schedule/learned", test_learned_schedule);
   g_test_add_func ("/schedule/duration-model", test_duration_model_ring);
+  g_test_add_func ("/schedule/duration-model/intervals", test_duration_model_intervals);
 
   return g_test_run ();
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "vt-client.h"
+#include "vt-duration-model-private.h"
 #include "vt-watch-private.h"
 
 G_BEGIN_DECLS
@@ -22,6 +23,10 @@ void vt_client_watch_finished      (VtClient   *self,
 void vt_client_learn               (VtClient   *self,
                                     const char *base_url,
                                     guint       capabilities,
-                                    double      duration);
+                                    double      ended_after,
+                                    double      ended_by);
+VtDurationModel *
+     vt_client_dup_model           (VtClient   *self,
+                                    const char *base_url);
 
 G_END_DECLS

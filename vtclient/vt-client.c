@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <libsoup/soup.h>
 #include <string.h>
 
@@ -842,13 +843,15 @@ vt_client_emit_progress_changed (VtClient   *self,
   g_signal_emit (self, signals[PROGRESS_CHANGED], 0, job_id, progress, eta);
 }
 
-/* A watch ended: file what the server offers, and how long the job took
- * (@duration < 0 when the watch could not tell). */
+/* A watch ended: file what the server offers, and that the job ended
+ * between @ended_after and @ended_by seconds into the watch (negative
+ * when the watch could not tell). */
 void
 vt_client_learn (VtClient   *self,
                  const char *base_url,
                  guint       capabilities,
-                 double      duration)
+                 double      ended_after,
+                 double      ended_by)
 {
   ServerKnowledge *knowledge;
 
@@ -856,9 +859,24 @@ vt_client_learn (VtClient   *self,
   knowledge = lookup_server (self, base_url);
   knowledge->capabilities = capabilities;
   knowledge->capabilities_known = TRUE;
-  if (duration >= 0)
-    vt_duration_model_add (knowledge->model, duration);
+  if (ended_after >= 0)
+    vt_duration_model_add_interval (knowledge->model, ended_after, ended_by);
   g_mutex_unlock (&self->lock);
+}
+
+/* What was learned of @base_url's jobs so far, a copy: watches ask before
+ * each wait, so jobs that end while others run improve the others. */
+VtDurationModel *
+vt_client_dup_model (VtClient   *self,
+                     const char *base_url)
+{
+  VtDurationModel *model;
+
+  g_mutex_lock (&self->lock);
+  model = vt_duration_model_copy (lookup_server (self, base_url)->model);
+  g_mutex_unlock (&self->lock);
+
+  return model;
 }
 
 void
@@ -955,7 +973,6 @@ vt_client_snapshot_options (VtClient       *self,
     .start_jitter = self->start_jitter,
     .token = g_strdup (self->token),
     .base_url = g_strdup (self->base_url),
-    .model = vt_duration_model_copy (knowledge->model),
     .capabilities = knowledge->capabilities,
     .capabilities_known = knowledge->capabilities_known,
   };
@@ -1340,8 +1357,22 @@ vt_client_export_model (VtClient *self)
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "durations");
       json_builder_begin_array (builder);
-      for (guint i = 0; i < samples->len; i++)
-        json_builder_add_double_value (builder, g_array_index (samples, double, i));
+      for (guint i = 0; i + 1 < samples->len; i += 2)
+        {
+          double low = g_array_index (samples, double, i);
+          double high = g_array_index (samples, double, i + 1);
+
+          /* Exact durations as numbers, what a poll saw as [low, high]. */
+          if (low == high)
+            json_builder_add_double_value (builder, low);
+          else
+            {
+              json_builder_begin_array (builder);
+              json_builder_add_double_value (builder, low);
+              json_builder_add_double_value (builder, high);
+              json_builder_end_array (builder);
+            }
+        }
       json_builder_end_array (builder);
       json_builder_end_object (builder);
     }
@@ -1363,6 +1394,43 @@ model_error (GError     **error,
   g_set_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_INVALID_ARGUMENT,
                "Not a vtclient model: %s", what);
   return FALSE;
+}
+
+static gboolean
+read_seconds (JsonNode *node,
+              double   *seconds)
+{
+  if (!JSON_NODE_HOLDS_VALUE (node) ||
+      (json_node_get_value_type (node) != G_TYPE_DOUBLE &&
+       json_node_get_value_type (node) != G_TYPE_INT64))
+    return FALSE;
+
+  *seconds = json_node_get_double (node);
+  return isfinite (*seconds) && *seconds >= 0;
+}
+
+/* A duration is a number of seconds, or a [low, high] pair for a job seen
+ * to end somewhere in between. */
+static gboolean
+read_duration (JsonNode *node,
+               double   *low,
+               double   *high)
+{
+  JsonArray *pair;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      if (!read_seconds (node, low))
+        return FALSE;
+      *high = *low;
+      return TRUE;
+    }
+
+  pair = json_node_get_array (node);
+  return json_array_get_length (pair) == 2 &&
+         read_seconds (json_array_get_element (pair, 0), low) &&
+         read_seconds (json_array_get_element (pair, 1), high) &&
+         *low <= *high;
 }
 
 /* Checks every server's durations before anything is imported. */
@@ -1387,12 +1455,11 @@ validate_model (JsonObject  *servers,
       for (guint i = 0; i < json_array_get_length (json_node_get_array (durations)); i++)
         {
           JsonNode *sample = json_array_get_element (json_node_get_array (durations), i);
+          double low, high;
 
-          if (!JSON_NODE_HOLDS_VALUE (sample) ||
-              (json_node_get_value_type (sample) != G_TYPE_DOUBLE &&
-               json_node_get_value_type (sample) != G_TYPE_INT64) ||
-              json_node_get_double (sample) < 0)
-            return model_error (error, "a duration is not a number of seconds");
+          if (!read_duration (sample, &low, &high))
+            return model_error (error, "a duration is not a number of seconds "
+                                "nor a [low, high] pair of them");
         }
     }
 
@@ -1453,7 +1520,12 @@ vt_client_import_model (VtClient    *self,
       ServerKnowledge *knowledge = lookup_server (self, l->data);
 
       for (guint i = 0; i < json_array_get_length (durations); i++)
-        vt_duration_model_add (knowledge->model, json_array_get_double_element (durations, i));
+        {
+          double low = 0, high = 0;
+
+          read_duration (json_array_get_element (durations, i), &low, &high);
+          vt_duration_model_add_interval (knowledge->model, low, high);
+        }
     }
   g_mutex_unlock (&self->lock);
 

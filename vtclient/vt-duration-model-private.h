@@ -22,6 +22,9 @@ VtDurationModel *vt_duration_model_new      (void);
 void             vt_duration_model_free     (VtDurationModel       *model);
 void             vt_duration_model_add      (VtDurationModel       *model,
                                              double                 seconds);
+void             vt_duration_model_add_interval (VtDurationModel   *model,
+                                                 double             low,
+                                                 double             high);
 guint            vt_duration_model_size     (const VtDurationModel *model);
 double           vt_duration_model_quantile (const VtDurationModel *model,
                                              double                 q);

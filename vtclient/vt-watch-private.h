@@ -24,7 +24,6 @@ typedef struct
   double            start_jitter;
   char             *token;
   char             *base_url;       /* what learned durations are filed under */
-  VtDurationModel  *model;          /* (nullable) a copy of what was learned */
   guint             capabilities;   /* VtCapabilities the server announced */
   gboolean          capabilities_known;
 } VtWatchOptions;
