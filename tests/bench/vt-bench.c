@@ -107,6 +107,7 @@ typedef struct
 {
   guint          n_jobs;
   guint          burst;
+  double         start_jitter;   /* unscaled seconds, VtClient only */
   guint          warm_up;
   double         time_scale;
   guint32        seed;
@@ -768,6 +769,12 @@ bench_client_new (const Phase  *phase,
 
   for (guint i = 0; i < G_N_ELEMENTS (timed); i++)
     scale_client_property (client, timed[i], phase->config->time_scale);
+
+  /* Spreading the first requests is the caller's choice (the default asks
+   * at once): --start-jitter makes it for the burst scenario. */
+  if (phase->config->start_jitter > 0)
+    g_object_set (client, "start-jitter",
+                  phase->config->start_jitter * phase->config->time_scale, NULL);
 
   if (nick != NULL)
     {
@@ -1434,6 +1441,8 @@ parse_options (BenchConfig  *config,
       "Jobs each VtClient follows before it is measured, to train its model (default: 20)", "N" },
     { "burst", 0, 0, G_OPTION_ARG_INT, &burst,
       "Instead: N independent clients, one per job, started together", "N" },
+    { "start-jitter", 0, 0, G_OPTION_ARG_DOUBLE, &config->start_jitter,
+      "Spread each VtClient's first request over S seconds (default: 0, at once)", "S" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &config->json_path, "Also write the results as JSON", "FILE" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &config->csv_path, "Also write the results as CSV", "FILE" },
     { "plot", 0, 0, G_OPTION_ARG_FILENAME, &config->plot_path,
