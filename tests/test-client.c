@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <string.h>
@@ -1238,6 +1239,60 @@ test_https_private_ca (void)
   g_assert_no_error (error);
 }
 
+typedef struct
+{
+  VtTestServer *server;
+  char         *state;
+  gboolean      restarted;
+} Restart;
+
+/* On the first "pending": stop the server and start another on the same
+ * port and state file, while the watch waits. */
+static void
+restart_on_pending (VtClient   *client,
+                    const char *job_id,
+                    VtStatus    status,
+                    Restart    *restart)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autofree char *port = NULL;
+
+  if (status != VT_STATUS_PENDING || restart->restarted)
+    return;
+
+  uri = g_uri_parse (vt_test_server_get_url (restart->server), G_URI_FLAGS_NONE, NULL);
+  port = g_strdup_printf ("%d", g_uri_get_port (uri));
+  vt_test_server_stop (restart->server);
+  /* The later --port wins over the helper's --port 0. */
+  restart->server = vt_test_server_start ("--state", restart->state, "--port", port, NULL);
+  restart->restarted = TRUE;
+}
+
+static void
+test_follow_across_restart (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("vt-restart-XXXXXX", NULL);
+  g_autofree char *state = g_build_filename (dir, "jobs.json", NULL);
+  g_autofree char *delay = vt_test_seconds_arg (0.5);
+  Restart restart = { vt_test_server_start ("--state", state, "--delay", delay, NULL), state, FALSE };
+  g_autoptr(VtClient) client = new_fast_client (restart.server, VT_STRATEGY_POLL);
+  g_autofree char *id = submit (client);
+  g_autoptr(GError) error = NULL;
+  Observed observed;
+
+  g_object_set (client, "initial-wait-time", S (0.1), NULL);
+  g_signal_connect (client, "status-changed", G_CALLBACK (restart_on_pending), &restart);
+  g_assert_cmpint (follow_real (client, id, &observed, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+  g_assert_true (restart.restarted);
+  /* The job, and its outcome, outlived the server that created it. */
+  assert_pending_then (&observed, VT_STATUS_COMPLETED);
+
+  vt_test_server_stop (restart.server);
+  g_unlink (state);
+  g_rmdir (dir);
+}
+
 static void
 test_model_export_import (void)
 {
@@ -1359,6 +1414,7 @@ main (int   argc,
   g_test_add_func ("/client/model/export-import", test_model_export_import);
   g_test_add_func ("/client/cancel/stream-open", test_cancel_stream_open);
   g_test_add_func ("/client/https/private-ca", test_https_private_ca);
+  g_test_add_func ("/client/vt-server/across-restart", test_follow_across_restart);
 
 #undef ADD
 
