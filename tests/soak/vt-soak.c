@@ -343,8 +343,11 @@ run_round (Soak   *soak,
   memset (&soak->counts, 0, sizeof soak->counts);
   g_hash_table_remove_all (soak->error_codes);
   soak->cancellable = g_cancellable_new ();
+  /* The I/O timeout ends a POST the server's hang fault never answers;
+   * without it the hung POSTs would hold every connection. */
   soak->session = soup_session_new_with_options ("max-conns", 16,
                                                  "max-conns-per-host", 16,
+                                                 "timeout", 2,
                                                  NULL);
   soak->client = vt_client_new (soak->url);
   /* Sub-second jobs: start asking soon, and let attempts, not time, be
@@ -353,6 +356,8 @@ run_round (Soak   *soak,
   vt_client_set_jitter (soak->client, 0.05);
   vt_client_set_max_wait_time (soak->client, MAX (deadline - 5.0, 5.0));
   vt_client_set_max_attempts (soak->client, 200);
+  /* A hung request counts as a failed attempt after a second, not 30. */
+  g_object_set (soak->client, "request-timeout", 1.0, NULL);
 
   deadline_id = g_timeout_add_seconds ((guint) MAX (deadline, 1.0), on_round_deadline, soak);
 
