@@ -903,6 +903,25 @@ test_vt_server_submit_and_follow (void)
   g_assert_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_NOT_FOUND);
 }
 
+/* Collects every vtclient log message, debug included. */
+static GLogWriterOutput
+collect_log (GLogLevelFlags   level,
+             const GLogField *fields,
+             gsize            n_fields,
+             gpointer         user_data)
+{
+  GString *collected = user_data;
+
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
+      {
+        g_string_append (collected, fields[i].value);
+        g_string_append_c (collected, '\n');
+      }
+
+  return G_LOG_WRITER_HANDLED;
+}
+
 static void
 test_token_sent (Fixture       *f,
                  gconstpointer  data)
@@ -915,6 +934,31 @@ test_token_sent (Fixture       *f,
   g_assert_cmpint (follow (f, NULL, NULL, &error), ==, VT_STATUS_COMPLETED);
   g_assert_no_error (error);
   g_assert_cmpstr (f->last_authorization, ==, "Bearer s3cret");
+}
+
+/* The token goes on the wire, never into the log, debug output included. */
+static void
+test_token_not_logged (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(VtClient) client = vt_client_new ("http://127.0.0.1:9");
+      g_autoptr(GString) collected = g_string_new (NULL);
+      g_autoptr(GError) error = NULL;
+
+      g_log_set_writer_func (collect_log, collected, NULL);
+      g_object_set (client, "token", "s3cret-token", "max-attempts", 3,
+                    "initial-wait-time", 0.001, NULL);
+      vt_client_get_status (client, "job", NULL, &error);
+      g_assert_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_UNREACHABLE);
+      /* Something was logged, and none of it was the token. */
+      g_assert_nonnull (strstr (collected->str, "request 3"));
+      g_assert_null (strstr (collected->str, "s3cret-token"));
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
 }
 
 static void
@@ -1400,6 +1444,7 @@ main (int   argc,
   g_test_add_func ("/client/vt-server/error-rate", test_vt_server_error_rate);
   g_test_add_func ("/client/vt-server/submit-and-follow", test_vt_server_submit_and_follow);
   ADD ("/client/token", test_token_sent);
+  g_test_add_func ("/client/token/not-logged", test_token_not_logged);
   ADD ("/client/start-jitter", test_start_jitter);
   g_test_add_func ("/client/channel/stream", test_channel_stream);
   g_test_add_func ("/client/channel/long-poll", test_channel_long_poll);
