@@ -290,7 +290,12 @@ static void
 vt_watch_on_pending (VtWatch    *watch,
                      VtExchange *exchange)
 {
-  VtEtaSample current = { watch->last_pending_at, exchange->observation.eta };
+  /* The server computed its ETA between our request and its answer: the
+   * midpoint is our best guess of when, and what calibration compares. */
+  VtEtaSample current = {
+    ((watch->sent_us + g_get_monotonic_time ()) / 2 - watch->started_us) / (double) G_USEC_PER_SEC,
+    exchange->observation.eta
+  };
   VtScheduleHints hints = exchange->hints;
   g_autoptr(VtDurationModel) model = NULL;
   double delay;
