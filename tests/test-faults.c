@@ -105,6 +105,18 @@ create_job (const char *state,
   return g_strndup (id + 6, 36);
 }
 
+/* The server's Retry-After (a second) is not stretched with the test's
+ * times: a stretched budget (valgrind) leaves room for more tries, up to
+ * the 8 attempts. */
+static guint
+max_requests (const Cell *cell)
+{
+  if (g_str_has_prefix (cell->fault, "retry-after"))
+    return MIN (8, (guint) (cell->expect.max_requests * vt_test_time_scale ()));
+
+  return cell->expect.max_requests;
+}
+
 static const char * const job_routes[] = { "/jobs/{id}", "/jobs/{id}/events", NULL };
 
 static void
@@ -164,7 +176,7 @@ test_cell (gconstpointer data)
     g_assert_error (error, VT_CLIENT_ERROR, cell->expect.code);
 
   g_assert_cmpuint (requests, >=, cell->expect.min_requests);
-  g_assert_cmpuint (requests, <=, cell->expect.max_requests);
+  g_assert_cmpuint (requests, <=, max_requests (cell));
 
   g_array_unref (watch.statuses);
   g_unlink (state);

@@ -108,6 +108,7 @@ typedef struct
   guint          n_jobs;
   guint          burst;
   double         start_jitter;   /* unscaled seconds, VtClient only */
+  char          *jitter_mode;    /* VtClient's jitter-mode nick, or NULL */
   guint          warm_up;
   double         time_scale;
   guint32        seed;
@@ -125,6 +126,7 @@ bench_config_clear (BenchConfig *config)
   g_clear_pointer (&config->durations_text, g_free);
   g_clear_pointer (&config->strategies, g_ptr_array_unref);
   g_clear_pointer (&config->json_path, g_free);
+  g_clear_pointer (&config->jitter_mode, g_free);
   g_clear_pointer (&config->csv_path, g_free);
   g_clear_pointer (&config->plot_path, g_free);
 }
@@ -769,6 +771,22 @@ bench_client_new (const Phase  *phase,
 
   for (guint i = 0; i < G_N_ELEMENTS (timed); i++)
     scale_client_property (client, timed[i], phase->config->time_scale);
+
+  if (phase->config->jitter_mode != NULL)
+    {
+      GEnumClass *modes = g_type_class_ref (VT_TYPE_JITTER_MODE);
+      GEnumValue *mode = g_enum_get_value_by_nick (modes, phase->config->jitter_mode);
+
+      if (mode == NULL)
+        {
+          g_type_class_unref (modes);
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "unknown jitter mode “%s” (symmetric, full)", phase->config->jitter_mode);
+          return NULL;
+        }
+      g_object_set (client, "jitter-mode", mode->value, NULL);
+      g_type_class_unref (modes);
+    }
 
   /* Spreading the first requests is the caller's choice (the default asks
    * at once): --start-jitter makes it for the burst scenario. */
@@ -1441,6 +1459,8 @@ parse_options (BenchConfig  *config,
       "Jobs each VtClient follows before it is measured, to train its model (default: 20)", "N" },
     { "burst", 0, 0, G_OPTION_ARG_INT, &burst,
       "Instead: N independent clients, one per job, started together", "N" },
+    { "jitter-mode", 0, 0, G_OPTION_ARG_STRING, &config->jitter_mode,
+      "VtClient's jitter-mode: symmetric (the default) or full", "MODE" },
     { "start-jitter", 0, 0, G_OPTION_ARG_DOUBLE, &config->start_jitter,
       "Spread each VtClient's first request over S seconds (default: 0, at once)", "S" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &config->json_path, "Also write the results as JSON", "FILE" },
