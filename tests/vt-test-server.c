@@ -7,7 +7,9 @@
 
 #include <libsoup/soup.h>
 
+#include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <string.h>
 
@@ -212,4 +214,17 @@ vt_test_server_gauge (VtTestServer *server,
     }
 
   return value;
+}
+
+void
+vt_test_raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    return;
+
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+    g_printerr ("%s: cannot raise RLIMIT_NOFILE: %s\n", g_get_prgname (), g_strerror (errno));
 }

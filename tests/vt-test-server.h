@@ -43,6 +43,11 @@ guint         vt_test_server_gauge          (VtTestServer       *server,
                                              const char         *name,
                                              guint               expected);
 
+/* Raises RLIMIT_NOFILE to its hard limit, for programs that hold a
+ * connection per job (the bench, the soak); servers they spawn inherit
+ * it. Warns when it cannot. */
+void          vt_test_raise_fd_limit        (void);
+
 /* How much to stretch the times a test gives the server and the client:
  * VT_TEST_TIME_SCALE from the environment (the valgrind setup sets 10),
  * else 1. Slow runs stay correct without slowing the normal one. */

@@ -1395,20 +1395,6 @@ write_plot (const BenchConfig  *config,
 /* ------------------------------------------------------------------ */
 /* Start-up */
 
-/* A thousand clients hold a thousand sockets, and the server as many;
- * the child inherits the raised limit. */
-static void
-raise_fd_limit (void)
-{
-  struct rlimit limit;
-
-  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
-    return;
-  limit.rlim_cur = limit.rlim_max;
-  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
-    g_printerr ("vt-bench: cannot raise the file descriptor limit: %s\n", g_strerror (errno));
-}
-
 static gboolean
 parse_strategies (BenchConfig  *config,
                   const char   *text,
@@ -1557,7 +1543,7 @@ main (int   argc,
     }
   burst = config.burst > 0;
 
-  raise_fd_limit ();
+  vt_test_raise_fd_limit ();
   install_request_hook ();
   start_servers (&config, &servers);
 

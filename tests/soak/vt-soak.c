@@ -430,21 +430,6 @@ print_round (Soak   *soak,
 /* ------------------------------------------------------------------ */
 /* Start-up */
 
-/* A thousand watches may each hold a connection, and the server as many;
- * the spawned server inherits the raised limit. */
-static void
-raise_nofile_limit (void)
-{
-  struct rlimit limit;
-
-  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
-    return;
-
-  limit.rlim_cur = limit.rlim_max;
-  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
-    g_printerr ("vt-soak: cannot raise RLIMIT_NOFILE: %s\n", g_strerror (errno));
-}
-
 /* Fault injection is the other engineer's to add to vt-server: use it
  * when --help says it is there. */
 static gboolean
@@ -564,7 +549,7 @@ main (int   argc,
       return 2;
     }
 
-  raise_nofile_limit ();
+  vt_test_raise_fd_limit ();
   soak.options = &options;
   soak.faults = !options.no_faults && server_has_faults ();
   server = start_server (&options, soak.faults);
