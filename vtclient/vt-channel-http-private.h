@@ -40,6 +40,29 @@ typedef struct
   GError           *error;   /* set unless kind is VT_EXCHANGE_OK */
 } VtExchange;
 
+/* A request's own cancellable: cancelled when the caller's is, or when
+ * its timer runs out. Both channels need one; the timer is what bounds a
+ * request a hung server never answers. */
+typedef struct
+{
+  GCancellable *cancellable;
+  GCancellable *caller;
+  gulong        caller_handler;
+  GSource      *timer;
+  gboolean      timed_out;
+} VtRequestCancellable;
+
+void            vt_request_cancellable_init     (VtRequestCancellable *self,
+                                                 GCancellable       *caller,
+                                                 double              timeout,
+                                                 const char         *name,
+                                                 GMainContext       *context);
+void            vt_request_cancellable_stop_timer (VtRequestCancellable *self);
+GError         *vt_request_cancellable_explain  (VtRequestCancellable *self,
+                                                 GError             *error,
+                                                 const char         *timeout_message);
+void            vt_request_cancellable_clear    (VtRequestCancellable *self);
+
 VtExchange     *vt_exchange_new                 (void);
 void            vt_exchange_free                (VtExchange         *exchange);
 void            vt_exchange_read_headers        (VtExchange         *exchange,

@@ -134,39 +134,7 @@ vt_channel_http_new_message (const char *method,
 }
 
 /* ------------------------------------------------------------------ */
-/* Send one request and read a size-capped body                        */
-
-typedef struct
-{
-  SoupMessage  *message;
-  GCancellable *request_cancellable; /* ours: the timeout cancels it */
-  GCancellable *caller_cancellable;
-  gulong        caller_handler;
-  GSource      *timeout_source;
-  gboolean      timed_out;
-  GInputStream *stream;
-  guint8       *buffer;
-} SendData;
-
-static void
-send_data_free (SendData *data)
-{
-  if (data->timeout_source != NULL)
-    {
-      g_source_destroy (data->timeout_source);
-      g_source_unref (data->timeout_source);
-    }
-  if (data->caller_cancellable != NULL)
-    g_cancellable_disconnect (data->caller_cancellable, data->caller_handler);
-  g_clear_object (&data->caller_cancellable);
-  g_clear_object (&data->request_cancellable);
-  if (data->stream != NULL)
-    g_input_stream_close_async (data->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
-  g_clear_object (&data->stream);
-  g_clear_object (&data->message);
-  g_free (data->buffer);
-  g_free (data);
-}
+/* A request's own cancellable                                         */
 
 static void
 forward_cancel (GCancellable *caller,
@@ -178,18 +146,108 @@ forward_cancel (GCancellable *caller,
 static gboolean
 request_timed_out (gpointer user_data)
 {
-  GTask *task = user_data;
-  SendData *data = g_task_get_task_data (task);
+  VtRequestCancellable *self = user_data;
 
-  data->timed_out = TRUE;
-  g_cancellable_cancel (data->request_cancellable);
+  self->timed_out = TRUE;
+  g_clear_pointer (&self->timer, g_source_unref);
+  g_cancellable_cancel (self->cancellable);
 
   return G_SOURCE_REMOVE;
 }
 
-/* Every way out of a send goes through here: the timer holds a reference
- * on the task, so it must go before the task can be freed. A cancellation
- * caused by our own timer is reported as a timeout. */
+/*
+ * vt_request_cancellable_init:
+ * @caller: (nullable): the caller's cancellable
+ * @timeout: seconds before the timer cancels
+ * @context: where the timer runs (the task's context)
+ *
+ * @self must stay where it is until vt_request_cancellable_clear(): the
+ * timer points at it (and holds no reference, so nothing has to be undone
+ * before the owner can be freed).
+ */
+void
+vt_request_cancellable_init (VtRequestCancellable *self,
+                             GCancellable         *caller,
+                             double                timeout,
+                             const char           *name,
+                             GMainContext         *context)
+{
+  *self = (VtRequestCancellable) { .cancellable = g_cancellable_new () };
+
+  if (caller != NULL)
+    {
+      self->caller = g_object_ref (caller);
+      self->caller_handler = g_cancellable_connect (caller, G_CALLBACK (forward_cancel),
+                                                    g_object_ref (self->cancellable),
+                                                    g_object_unref);
+    }
+
+  self->timer = g_timeout_source_new ((guint) CLAMP (timeout * 1000.0, 1.0, G_MAXUINT));
+  g_source_set_name (self->timer, name);
+  g_source_set_callback (self->timer, request_timed_out, self, NULL);
+  g_source_attach (self->timer, context);
+}
+
+/* The request got what the timer was guarding (a stream's headers). */
+void
+vt_request_cancellable_stop_timer (VtRequestCancellable *self)
+{
+  if (self->timer != NULL)
+    {
+      g_source_destroy (self->timer);
+      g_clear_pointer (&self->timer, g_source_unref);
+    }
+}
+
+/* Takes @error; a cancellation our timer caused comes back as a timeout. */
+GError *
+vt_request_cancellable_explain (VtRequestCancellable *self,
+                                GError               *error,
+                                const char           *timeout_message)
+{
+  if (self->timed_out && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_error_free (error);
+      return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, timeout_message);
+    }
+
+  return error;
+}
+
+void
+vt_request_cancellable_clear (VtRequestCancellable *self)
+{
+  vt_request_cancellable_stop_timer (self);
+  if (self->caller != NULL)
+    g_cancellable_disconnect (self->caller, self->caller_handler);
+  g_clear_object (&self->caller);
+  g_clear_object (&self->cancellable);
+}
+
+/* ------------------------------------------------------------------ */
+/* Send one request and read a size-capped body                        */
+
+typedef struct
+{
+  SoupMessage          *message;
+  VtRequestCancellable  request;
+  GInputStream         *stream;
+  guint8               *buffer;
+} SendData;
+
+static void
+send_data_free (SendData *data)
+{
+  vt_request_cancellable_clear (&data->request);
+  if (data->stream != NULL)
+    g_input_stream_close_async (data->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+  g_clear_object (&data->stream);
+  g_clear_object (&data->message);
+  g_free (data->buffer);
+  g_free (data);
+}
+
+/* Every way out of a send goes through here. */
 static void
 finish_send (GTask  *task,
              GBytes *body,
@@ -197,18 +255,13 @@ finish_send (GTask  *task,
 {
   SendData *data = g_task_get_task_data (task);
 
-  g_source_destroy (data->timeout_source);
+  vt_request_cancellable_stop_timer (&data->request);
 
   if (error == NULL)
     g_task_return_pointer (task, body, (GDestroyNotify) g_bytes_unref);
-  else if (data->timed_out && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_error_free (error);
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                               "No answer from the server within the request timeout");
-    }
   else
-    g_task_return_error (task, error);
+    g_task_return_error (task, vt_request_cancellable_explain (
+        &data->request, error, "No answer from the server within the request timeout"));
 }
 
 static GError *
@@ -282,7 +335,7 @@ on_sent (GObject      *object,
   data->buffer = g_malloc (VT_JOB_RESPONSE_MAX_SIZE + 1);
   g_input_stream_read_all_async (data->stream, data->buffer,
                                  VT_JOB_RESPONSE_MAX_SIZE + 1,
-                                 G_PRIORITY_DEFAULT, data->request_cancellable,
+                                 G_PRIORITY_DEFAULT, data->request.cancellable,
                                  on_body_read, g_steal_pointer (&task));
 }
 
@@ -314,24 +367,12 @@ vt_channel_http_send_async (SoupSession         *session,
 
   data = g_new0 (SendData, 1);
   data->message = g_object_ref (message);
-  data->request_cancellable = g_cancellable_new ();
+  vt_request_cancellable_init (&data->request, cancellable, timeout,
+                               "[vtclient] request timeout", g_task_get_context (task));
   g_task_set_task_data (task, data, (GDestroyNotify) send_data_free);
 
-  if (cancellable != NULL)
-    {
-      data->caller_cancellable = g_object_ref (cancellable);
-      data->caller_handler = g_cancellable_connect (cancellable,
-                                                    G_CALLBACK (forward_cancel),
-                                                    g_object_ref (data->request_cancellable),
-                                                    g_object_unref);
-    }
-
-  data->timeout_source = g_timeout_source_new ((guint) CLAMP (timeout * 1000.0, 1.0, G_MAXUINT));
-  g_source_set_name (data->timeout_source, "[vtclient] request timeout");
-  g_task_attach_source (task, data->timeout_source, request_timed_out);
-
   soup_session_send_async (session, message, G_PRIORITY_DEFAULT,
-                           data->request_cancellable, on_sent,
+                           data->request.cancellable, on_sent,
                            g_steal_pointer (&task));
 }
 

@@ -18,13 +18,9 @@
 
 typedef struct
 {
-  SoupMessage       *message;
-  GCancellable      *cancellable;     /* ours: the connect timeout cancels it */
-  GCancellable      *caller_cancellable;
-  gulong             caller_handler;
-  GSource           *connect_timeout;
-  gboolean           timed_out;
-  GDataInputStream  *lines;
+  SoupMessage          *message;
+  VtRequestCancellable  request;      /* its timer guards the connection */
+  GDataInputStream     *lines;
   VtSseParser        parser;
   VtStreamEventFunc  on_event;
   gpointer           event_data;
@@ -34,15 +30,7 @@ typedef struct
 static void
 stream_data_free (StreamData *data)
 {
-  if (data->connect_timeout != NULL)
-    {
-      g_source_destroy (data->connect_timeout);
-      g_source_unref (data->connect_timeout);
-    }
-  if (data->caller_cancellable != NULL)
-    g_cancellable_disconnect (data->caller_cancellable, data->caller_handler);
-  g_clear_object (&data->caller_cancellable);
-  g_clear_object (&data->cancellable);
+  vt_request_cancellable_clear (&data->request);
   g_clear_object (&data->lines);
   g_clear_object (&data->message);
   vt_sse_parser_clear (&data->parser);
@@ -51,21 +39,11 @@ stream_data_free (StreamData *data)
 }
 
 static void
-stop_connect_timeout (StreamData *data)
-{
-  if (data->connect_timeout != NULL)
-    {
-      g_source_destroy (data->connect_timeout);
-      g_clear_pointer (&data->connect_timeout, g_source_unref);
-    }
-}
-
-static void
 finish_stream (GTask *task)
 {
   StreamData *data = g_task_get_task_data (task);
 
-  stop_connect_timeout (data);
+  vt_request_cancellable_stop_timer (&data->request);
   g_task_return_pointer (task, g_steal_pointer (&data->exchange),
                          (GDestroyNotify) vt_exchange_free);
 }
@@ -81,24 +59,6 @@ fail_stream (GTask          *task,
   g_clear_error (&data->exchange->error);
   data->exchange->error = error;
   finish_stream (task);
-}
-
-static void
-forward_cancel (GCancellable *caller,
-                GCancellable *ours)
-{
-  g_cancellable_cancel (ours);
-}
-
-static gboolean
-connect_timed_out (gpointer user_data)
-{
-  StreamData *data = g_task_get_task_data (G_TASK (user_data));
-
-  data->timed_out = TRUE;
-  g_cancellable_cancel (data->cancellable);
-
-  return G_SOURCE_REMOVE;
 }
 
 /* Returns %FALSE when the event ended the stream with an error. */
@@ -143,7 +103,7 @@ on_line (GObject      *object,
   line = g_data_input_stream_read_line_finish_utf8 (data->lines, result, &length, &error);
   if (error != NULL)
     {
-      vt_exchange_set_send_error (data->exchange, error, data->cancellable);
+      vt_exchange_set_send_error (data->exchange, error, data->request.cancellable);
       finish_stream (task);
       return;
     }
@@ -162,7 +122,7 @@ on_line (GObject      *object,
       if (!dispatch_event (task, event, text))
         return;
       /* The event may have ended the watch, and with it this stream. */
-      if (g_cancellable_is_cancelled (data->cancellable))
+      if (g_cancellable_is_cancelled (data->request.cancellable))
         {
           data->exchange->kind = VT_EXCHANGE_CANCELLED;
           finish_stream (task);
@@ -191,7 +151,7 @@ read_next_line (GTask *task)
   StreamData *data = g_task_get_task_data (task);
 
   g_data_input_stream_read_line_async (data->lines, G_PRIORITY_DEFAULT,
-                                       data->cancellable, on_line, task);
+                                       data->request.cancellable, on_line, task);
 }
 
 static void
@@ -206,18 +166,14 @@ on_stream_opened (GObject      *object,
   GError *error = NULL;
 
   body = soup_session_send_finish (SOUP_SESSION (object), result, &error);
-  stop_connect_timeout (data);
+  vt_request_cancellable_stop_timer (&data->request);
 
   if (body == NULL)
     {
-      if (data->timed_out && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_clear_error (&error);
-          error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                       "The event stream did not open in time");
-        }
+      error = vt_request_cancellable_explain (&data->request, error,
+                                              "The event stream did not open in time");
       vt_exchange_set_send_error (data->exchange, error,
-                                  data->timed_out ? NULL : data->cancellable);
+                                  data->request.timed_out ? NULL : data->request.cancellable);
       finish_stream (task);
       return;
     }
@@ -275,29 +231,17 @@ vt_channel_stream_async (SoupSession         *session,
   data->message = vt_channel_http_new_message (SOUP_METHOD_GET, uri, token);
   soup_message_headers_replace (soup_message_get_request_headers (data->message),
                                 "Accept", "text/event-stream");
-  data->cancellable = g_cancellable_new ();
   data->on_event = on_event;
   data->event_data = event_data;
   data->exchange = vt_exchange_new ();
   vt_sse_parser_init (&data->parser);
   g_task_set_task_data (task, data, (GDestroyNotify) stream_data_free);
 
-  if (cancellable != NULL)
-    {
-      data->caller_cancellable = g_object_ref (cancellable);
-      data->caller_handler = g_cancellable_connect (cancellable,
-                                                    G_CALLBACK (forward_cancel),
-                                                    g_object_ref (data->cancellable),
-                                                    g_object_unref);
-    }
-
-  data->connect_timeout =
-    g_timeout_source_new ((guint) CLAMP (connect_timeout * 1000.0, 1.0, G_MAXUINT));
-  g_source_set_name (data->connect_timeout, "[vtclient] stream connect timeout");
-  g_task_attach_source (task, data->connect_timeout, connect_timed_out);
+  vt_request_cancellable_init (&data->request, cancellable, connect_timeout,
+                               "[vtclient] stream connect timeout", g_task_get_context (task));
 
   soup_session_send_async (session, data->message, G_PRIORITY_DEFAULT,
-                           data->cancellable, on_stream_opened,
+                           data->request.cancellable, on_stream_opened,
                            g_steal_pointer (&task));
 }
 
