@@ -110,6 +110,7 @@ typedef struct
   double         start_jitter;   /* unscaled seconds, VtClient only */
   char          *jitter_mode;    /* VtClient's jitter-mode nick, or NULL */
   guint          warm_up;
+  guint          warm_up_batch;
   double         time_scale;
   guint32        seed;
   DurationModel  durations;
@@ -1089,7 +1090,10 @@ typedef struct
 } BenchServers;
 
 /* The learned model needs finished jobs to learn from: follow a few with
- * the same client before measuring. Not recorded. */
+ * the same client before measuring, --warm-up-batch at a time (one after
+ * another by default, as an application that translates one video at a
+ * time: each job can then use what the earlier ones taught). Not
+ * recorded. */
 static gboolean
 warm_up_client (const BenchConfig  *config,
                 const StrategySpec *spec,
@@ -1098,25 +1102,34 @@ warm_up_client (const BenchConfig  *config,
                 VtClient           *client,
                 GError            **error)
 {
-  g_autoptr(Phase) phase = phase_new (config, spec, base_url, FALSE);
   g_autoptr(GRand) rand = g_rand_new_with_seed (config->seed + 1);
-  gulong handler;
 
-  phase_add_jobs (phase, rand, config->warm_up);
-  phase->client = g_object_ref (client);
-  handler = g_signal_connect (client, "status-changed", G_CALLBACK (vt_on_status_changed), phase);
-  phase_run (phase, control, NULL);
-  g_signal_handler_disconnect (client, handler);
-
-  for (guint i = 0; i < phase->jobs->len; i++)
+  for (guint done = 0; done < config->warm_up; done += config->warm_up_batch)
     {
-      BenchJob *job = g_ptr_array_index (phase->jobs, i);
+      g_autoptr(Phase) phase = phase_new (config, spec, base_url, FALSE);
+      gulong handler;
 
-      if (job->failure != NULL)
+      phase_add_jobs (phase, rand, MIN (config->warm_up_batch, config->warm_up - done));
+      phase->client = g_object_ref (client);
+      handler = g_signal_connect (client, "status-changed", G_CALLBACK (vt_on_status_changed), phase);
+      phase_run (phase, control, NULL);
+      g_signal_handler_disconnect (client, handler);
+
+      for (guint i = 0; i < phase->jobs->len; i++)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "warm-up: %s", job->failure);
-          return FALSE;
+          BenchJob *job = g_ptr_array_index (phase->jobs, i);
+
+          if (job->failure != NULL)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "warm-up: %s", job->failure);
+              return FALSE;
+            }
         }
+    }
+  if (g_getenv ("VT_BENCH_DUMP_MODEL"))
+    {
+      g_autofree char *json = vt_client_export_model (client);
+      g_printerr ("%s\n", json);
     }
   return TRUE;
 }
@@ -1430,7 +1443,7 @@ parse_options (BenchConfig  *config,
                GError      **error)
 {
   g_autofree char *strategies = NULL;
-  int n_jobs = 200, burst = 0, warm_up = 20, seed = 1;
+  int n_jobs = 200, burst = 0, warm_up = 20, warm_up_batch = 1, seed = 1;
   const GOptionEntry entries[] = {
     { "jobs", 'n', 0, G_OPTION_ARG_INT, &n_jobs, "Jobs followed per strategy (default: 200)", "N" },
     { "durations", 0, 0, G_OPTION_ARG_STRING, &config->durations_text,
@@ -1443,6 +1456,8 @@ parse_options (BenchConfig  *config,
       "LIST" },
     { "warm-up", 0, 0, G_OPTION_ARG_INT, &warm_up,
       "Jobs each VtClient follows before it is measured, to train its model (default: 20)", "N" },
+    { "warm-up-batch", 0, 0, G_OPTION_ARG_INT, &warm_up_batch,
+      "Warm-up jobs followed together, batch after batch (default: 1, one after another)", "N" },
     { "burst", 0, 0, G_OPTION_ARG_INT, &burst,
       "Instead: N independent clients, one per job, started together", "N" },
     { "jitter-mode", 0, 0, G_OPTION_ARG_STRING, &config->jitter_mode,
@@ -1462,16 +1477,17 @@ parse_options (BenchConfig  *config,
   if (!g_option_context_parse (context, argc, argv, error))
     return FALSE;
 
-  if (n_jobs < 1 || burst < 0 || warm_up < 0 || seed < 0 ||
+  if (n_jobs < 1 || burst < 0 || warm_up < 0 || warm_up_batch < 1 || seed < 0 ||
       !(config->time_scale > 0 && config->time_scale <= 1000))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--jobs must be positive, --time-scale in (0, 1000], the others not negative");
+                   "--jobs and --warm-up-batch must be positive, --time-scale in (0, 1000], the others not negative");
       return FALSE;
     }
   config->n_jobs = n_jobs;
   config->burst = burst;
   config->warm_up = warm_up;
+  config->warm_up_batch = warm_up_batch;
   config->seed = seed;
   if (config->durations_text == NULL)
     config->durations_text = g_strdup ("uniform:20:40");
