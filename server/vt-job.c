@@ -318,6 +318,11 @@ add_hint_members (VtJob       *self,
                                  round (vt_job_get_progress (self, now_us) * 1000.0) / 1000.0);
   json_builder_set_member_name (builder, "eta");
   json_builder_add_double_value (builder, vt_job_get_eta (self, now_us));
+  /* The job's age as of this answer, to the millisecond: a client that
+   * compares two ETAs learns exactly how much time passed between them,
+   * whatever the network did to the answers. */
+  json_builder_set_member_name (builder, "elapsed");
+  json_builder_add_double_value (builder, round ((now_us - self->created_mono) / 1000.0) / 1000.0);
 }
 
 JsonNode *

@@ -39,6 +39,7 @@ typedef struct
   GHashTable   *scripts;    /* path → const Reply * */
   GHashTable   *counts;     /* path → guint */
   guint         n_requests;
+  GArray       *request_times;  /* gint64 monotonic µs, every request */
   char         *last_raw_path;
   char         *last_authorization;
   GPtrArray    *held;       /* paused messages */
@@ -65,6 +66,7 @@ server_callback (SoupServer        *server,
   guint len = 0;
 
   f->n_requests++;
+  g_array_append_val (f->request_times, (gint64) { g_get_monotonic_time () });
   g_free (f->last_raw_path);
   f->last_raw_path = g_strdup (g_uri_get_path (soup_server_message_get_uri (msg)));
   g_free (f->last_authorization);
@@ -122,6 +124,7 @@ fixture_set_up (Fixture       *f,
   f->scripts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   f->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   f->held = g_ptr_array_new_with_free_func (g_object_unref);
+  f->request_times = g_array_new (FALSE, FALSE, sizeof (gint64));
   f->statuses = g_array_new (FALSE, FALSE, sizeof (VtStatus));
   f->job_ids = g_ptr_array_new_with_free_func (g_free);
 
@@ -156,6 +159,7 @@ fixture_tear_down (Fixture       *f,
   soup_server_disconnect (f->server);
   g_clear_object (&f->server);
   g_ptr_array_unref (f->held);
+  g_array_unref (f->request_times);
   g_hash_table_unref (f->scripts);
   g_hash_table_unref (f->counts);
   g_array_unref (f->statuses);
@@ -1184,6 +1188,38 @@ test_hints_few_requests (void)
   g_assert_true (observed.progress_ok);
 }
 
+/* Answers stamped with the job's elapsed time calibrate the ETA on the
+ * server's clock. The two answers are 0.1 s apart there and the ETA fell
+ * 0.1 s: it is exact, and the last poll comes 0.3 s × 1.02 after the
+ * second answer. Timed by our clock the probe's 0.2 s wait would have
+ * made the ETA look twice too long, and the wait twice as long. */
+static void
+test_eta_on_server_clock (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *first = g_strdup_printf ("{\"result\": \"pending\", \"eta\": %.4f, "
+                                            "\"elapsed\": 10}", S (0.4));
+  g_autofree char *second = g_strdup_printf ("{\"result\": \"pending\", \"eta\": %.4f, "
+                                             "\"elapsed\": %.4f}", S (0.3), 10 + S (0.1));
+  const Reply replies[] = {
+    { 200, first, NULL, FALSE }, { 200, second, NULL, FALSE }, COMPLETED, END
+  };
+  g_autoptr(GError) error = NULL;
+  double last_wait;
+
+  script (f, "/jobs/j", replies);
+  g_object_set (f->client, "strategy", VT_STRATEGY_POLL, "min-interval", S (0.001), NULL);
+  g_assert_cmpint (follow (f, "j", NULL, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+  assert_statuses (f, 2, VT_STATUS_PENDING, VT_STATUS_COMPLETED);
+  g_assert_cmpuint (count (f, "/jobs/j"), ==, 3);
+
+  last_wait = (g_array_index (f->request_times, gint64, 2) -
+               g_array_index (f->request_times, gint64, 1)) / (double) G_USEC_PER_SEC;
+  g_assert_cmpfloat (last_wait, >=, S (0.3) * 1.02);
+  g_assert_cmpfloat (last_wait, <, S (0.45));
+}
+
 typedef struct
 {
   gboolean      done;
@@ -1456,6 +1492,7 @@ main (int   argc,
   g_test_add_data_func ("/client/channel/fallback/long-poll", GINT_TO_POINTER (VT_STRATEGY_LONG_POLL),
                         test_channel_fallback_on_plain_server);
   g_test_add_func ("/client/hints/few-requests", test_hints_few_requests);
+  ADD ("/client/hints/eta-on-server-clock", test_eta_on_server_clock);
   g_test_add_func ("/client/model/export-import", test_model_export_import);
   g_test_add_func ("/client/cancel/stream-open", test_cancel_stream_open);
   g_test_add_func ("/client/https/private-ca", test_https_private_ca);

@@ -44,6 +44,7 @@ test_statuses (void)
       g_assert_cmpint (observation.status, ==, cases[i].status);
       g_assert_cmpfloat (observation.progress, <, 0);
       g_assert_cmpfloat (observation.eta, <, 0);
+      g_assert_cmpfloat (observation.elapsed, <, 0);
       g_assert_null (observation.id);
     }
 }
@@ -55,18 +56,21 @@ test_hints_and_id (void)
   g_autoptr(GError) error = NULL;
 
   g_assert_true (parse ("{\"id\": \"abc\", \"result\": \"pending\", "
-                        "\"progress\": 0.25, \"eta\": 12}", &observation, &error));
+                        "\"progress\": 0.25, \"eta\": 12, \"elapsed\": 4.125}",
+                        &observation, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (observation.id, ==, "abc");
   g_assert_cmpfloat_with_epsilon (observation.progress, 0.25, 1e-12);
   g_assert_cmpfloat_with_epsilon (observation.eta, 12.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (observation.elapsed, 4.125, 1e-12);
 
   /* Bad hints are dropped, not fatal. */
-  g_assert_true (parse ("{\"result\": \"pending\", \"progress\": 7, \"eta\": -3}",
-                        &observation, &error));
+  g_assert_true (parse ("{\"result\": \"pending\", \"progress\": 7, \"eta\": -3, "
+                        "\"elapsed\": \"long\"}", &observation, &error));
   g_assert_no_error (error);
   g_assert_cmpfloat (observation.progress, <, 0);
   g_assert_cmpfloat (observation.eta, <, 0);
+  g_assert_cmpfloat (observation.elapsed, <, 0);
   g_assert_null (observation.id);
 
   g_assert_true (parse ("{\"result\": \"pending\", \"progress\": \"half\", \"eta\": 1e300}",

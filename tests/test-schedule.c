@@ -248,21 +248,33 @@ static void
 test_eta_calibration (void)
 {
   VtScheduleConfig config = seed_config ();
-  VtEtaSample first = { 0.0, 24.0 };
-  VtEtaSample second = { 10.0, 12.0 };
-  VtEtaSample garbage = { 10.0, 30.0 };
-  VtEtaSample short_eta = { 0.0, 0.5 };
+  VtEtaSample first = { 0.0, 24.0, 0.0, TRUE };
+  VtEtaSample second = { 10.0, 12.0, 0.0, TRUE };
+  VtEtaSample garbage = { 10.0, 30.0, 0.0, TRUE };
+  VtEtaSample short_eta = { 0.0, 0.5, 0.0, TRUE };
+  VtEtaSample ours_first = { 0.0, 24.0, 0.2, FALSE };
+  VtEtaSample ours_second = { 10.0, 12.0, 0.05, FALSE };
 
   /* One long ETA of unknown quality: probe halfway. */
   g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, NULL, &first), 12.0, 1e-9);
   /* A short one: go for it, just after. */
   g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, NULL, &short_eta), 0.51, 1e-9);
-  /* The ETA fell 12 s in 10 s: the server overestimates by 1.2, so the
-   * 12 s it announces are 10 s, plus the 2 % margin. */
+  /* The ETA fell 12 s in 10 s of the job's life on the server: it
+   * overestimates by 1.2, so the 12 s it announces are 10 s, plus the
+   * 2 % margin. */
   g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, &first, &second), 10.2, 1e-9);
   /* A rising ETA is no steady factor: take it as it is. */
   g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, &first, &garbage), 30.6, 1e-9);
   g_assert_cmpfloat (vt_schedule_eta_wait (&config, &first, NULL), <, 0);
+
+  /* Timed by our clock, the 10 s between the answers may have been up to
+   * 10.2 s between the ETAs (the first was computed up to its 0.2 s
+   * round trip before it arrived): a factor up to 2 % too large, so the
+   * wait is stretched by 2 %: 10 × (1.02 + 0.02). */
+  g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, &ours_first, &ours_second),
+                                  10.4, 1e-9);
+  /* Samples on two different clocks do not compare: probe again. */
+  g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, &ours_first, &second), 6.0, 1e-9);
 }
 
 static void

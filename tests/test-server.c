@@ -277,7 +277,7 @@ test_status_classic (Fixture       *f,
   g_assert_cmpuint (pending->status, ==, SOUP_STATUS_OK);
   g_assert_cmpstr (header (pending, "Content-Type"), ==, "application/json");
   g_assert_cmpstr (string_member (pending, "result"), ==, "pending");
-  assert_members (pending, "result", "progress", "eta", NULL);
+  assert_members (pending, "result", "progress", "eta", "elapsed", NULL);
 
   /* The server's own long-poll awaits the end: no sleeping. */
   ended = fetch (f, "GET", "/status?wait=10", NULL);
@@ -333,7 +333,7 @@ test_jobs_create (Fixture       *f,
 
       g_assert_cmpstr (header (r, "Content-Type"), ==, "application/json");
       assert_members (r, "id", "result", "status", "created_at", "source_url",
-                      "target_language", "progress", "eta", NULL);
+                      "target_language", "progress", "eta", "elapsed", NULL);
       assert_uuid_v4 (string_member (r, "id"));
       g_assert_cmpstr (string_member (r, "result"), ==, "pending");
       g_assert_cmpstr (string_member (r, "status"), ==, "pending");
@@ -375,7 +375,8 @@ test_jobs_overrides (Fixture       *f,
   /* Without a body the duration comes from --delay 30. */
   g_assert_cmpstr (string_member (by_model, "result"), ==, "pending");
   g_assert_cmpfloat (json_object_get_double_member (object (by_model), "eta"), >, 25.0);
-  assert_members (empty, "id", "result", "status", "created_at", "progress", "eta", NULL);
+  assert_members (empty, "id", "result", "status", "created_at", "progress", "eta", "elapsed",
+                  NULL);
 }
 
 static void
@@ -635,6 +636,9 @@ test_progress_eta (Fixture       *f,
   g_assert_cmpfloat (progress, >=, 0.45);
   g_assert_cmpfloat (progress, <, 1.0);
   g_assert_cmpfloat_with_epsilon (eta, SCALED (0.5) * (1.0 - progress), 0.01);
+  /* The job's age as of the answer: what progress is a share of. */
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (object (later), "elapsed"),
+                                  SCALED (0.5) * progress, 0.01);
 }
 
 static ServerArgs noisy = { "--eta-noise", "0.5", "--seed", "3", "--delay", "30", NULL };

@@ -23,6 +23,7 @@ vt_exchange_new (void)
   exchange->hints = VT_SCHEDULE_NO_HINTS;
   exchange->observation.progress = -1.0;
   exchange->observation.eta = -1.0;
+  exchange->observation.elapsed = -1.0;
 
   return exchange;
 }

@@ -22,6 +22,7 @@ typedef struct
   VtStatus  status;
   double    progress;
   double    eta;
+  double    elapsed;   /* the job's age when the server answered */
   char     *id;
 } VtJobObservation;
 

@@ -226,6 +226,8 @@ vt_job_response_parse (const char        *data,
   observation->progress = get_optional_number (object, "progress", 1.0);
   /* An ETA over a day is not a hint we would act on. */
   observation->eta = get_optional_number (object, "eta", 86400.0);
+  /* A year: a job's age on the server, which times its ETAs exactly. */
+  observation->elapsed = get_optional_number (object, "elapsed", 365 * 86400.0);
   id = get_string_member (object, "id");
   g_free (observation->id);
   observation->id = g_strdup (id);

@@ -58,12 +58,19 @@ gboolean vt_schedule_retry_delay  (const VtScheduleConfig *config,
                                    GRand                  *rand,
                                    double                 *delay);
 
-/* One pending observation's ETA, at @t seconds into the watch. */
+/* One pending observation's ETA and the instant @t the server computed
+ * it. On the server's clock (its "elapsed" for the job) the instant is
+ * exact; on the watch's clock it is when the answer arrived, and the ETA
+ * may have been computed up to @uncertainty (the round trip) earlier. */
 typedef struct
 {
-  double t;
-  double eta;
+  double   t;
+  double   eta;
+  double   uncertainty;
+  gboolean server_clock;
 } VtEtaSample;
+
+#define VT_ETA_SAMPLE_NONE ((VtEtaSample) { -1.0, -1.0, 0.0, FALSE })
 
 double   vt_schedule_eta_wait     (const VtScheduleConfig *config,
                                    const VtEtaSample      *previous,

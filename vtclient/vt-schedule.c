@@ -204,10 +204,19 @@ vt_schedule_retry_delay (const VtScheduleConfig *config,
  * @previous: (nullable): the ETA seen one request earlier
  * @current: the ETA just seen
  *
- * The wait an ETA suggests. If the server's estimate is off by a steady
- * factor k (ETA = k × true time left, as with a rate estimate that is off),
- * two answers reveal it: between them the ETA fell by k × the time that
- * passed. Dividing by the measured k gives the true time left.
+ * The wait an ETA suggests, counted from the answer that brought
+ * @current. If the server's estimate is off by a steady factor k (ETA =
+ * k × true time left, as with a rate estimate that is off), two answers
+ * reveal it: between them the ETA fell by k × the time that passed.
+ * Dividing by the measured k gives the true time left.
+ *
+ * On the watch's clock the time that passed is known only roughly: each
+ * ETA was computed some time before its answer arrived, the earlier one
+ * up to its round trip before. Measured too short, it makes k too large
+ * and the wait too short, so the wait is stretched by that share; a
+ * server that stamps its answers with the job's elapsed time needs no
+ * stretch. The current ETA's own instant only errs late: it was computed
+ * before the wait starts.
  *
  * Returns: the wait in seconds, or -1 without an ETA
  */
@@ -216,23 +225,27 @@ vt_schedule_eta_wait (const VtScheduleConfig *config,
                       const VtEtaSample      *previous,
                       const VtEtaSample      *current)
 {
-  double factor;
+  double factor, passed, stretch;
 
   if (current == NULL || current->eta < 0)
     return -1.0;
 
-  if (previous == NULL || previous->eta < 0 || current->t <= previous->t)
+  if (previous == NULL || previous->eta < 0 ||
+      previous->server_clock != current->server_clock ||
+      current->t <= previous->t)
     {
       if (current->eta > ETA_PROBE_MIN_INTERVALS * config->min_interval)
         return current->eta * ETA_PROBE_FRACTION;
       return current->eta * ETA_MARGIN;
     }
 
-  factor = (previous->eta - current->eta) / (current->t - previous->t);
+  passed = current->t - previous->t;
+  factor = (previous->eta - current->eta) / passed;
   if (factor < ETA_FACTOR_MIN || factor > ETA_FACTOR_MAX)
     return current->eta * ETA_MARGIN;
 
-  return current->eta / factor * ETA_MARGIN;
+  stretch = previous->uncertainty / passed;
+  return current->eta / factor * (ETA_MARGIN + stretch);
 }
 
 /* Learned schedule. Polls go on a grid of the learned distribution's

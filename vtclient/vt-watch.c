@@ -17,6 +17,8 @@
 
 #include "config.h"
 
+#include <math.h>
+
 #include "vt-channel-http-private.h"
 #include "vt-channel-stream-private.h"
 #include "vt-client-private.h"
@@ -226,7 +228,8 @@ vt_watch_wait (VtWatch *watch,
   g_debug ("job %s: waiting %.3f s (%.3f s elapsed)",
            vt_watch_name (watch), delay, vt_watch_elapsed (watch));
 
-  watch->timer = g_timeout_source_new ((guint) (delay * 1000.0 + 0.5));
+  /* Rounded up: a poll timed to a job's estimated end must not go early. */
+  watch->timer = g_timeout_source_new ((guint) ceil (delay * 1000.0));
   g_source_set_name (watch->timer, "[vtclient] poll timer");
   g_task_attach_source (watch->task, watch->timer, on_timer);
 }
@@ -290,15 +293,26 @@ static void
 vt_watch_on_pending (VtWatch    *watch,
                      VtExchange *exchange)
 {
-  /* The server computed its ETA between our request and its answer: the
-   * midpoint is our best guess of when, and what calibration compares. */
+  /* When the server computed the ETA: its own clock if it says, else
+   * somewhere in our request's round trip, at the latest when the answer
+   * came. */
+  gint64 now_us = g_get_monotonic_time ();
   VtEtaSample current = {
-    ((watch->sent_us + g_get_monotonic_time ()) / 2 - watch->started_us) / (double) G_USEC_PER_SEC,
-    exchange->observation.eta
+    (now_us - watch->started_us) / (double) G_USEC_PER_SEC,
+    exchange->observation.eta,
+    (now_us - watch->sent_us) / (double) G_USEC_PER_SEC,
+    FALSE,
   };
   VtScheduleHints hints = exchange->hints;
   g_autoptr(VtDurationModel) model = NULL;
   double delay;
+
+  if (exchange->observation.elapsed >= 0)
+    {
+      current.t = exchange->observation.elapsed;
+      current.uncertainty = 0.0;
+      current.server_clock = TRUE;
+    }
 
   if (!vt_watch_attempts_left (watch))
     {
@@ -657,7 +671,7 @@ vt_watch_start (VtClient             *client,
   watch->last_pending_at = -1.0;
   watch->last_progress = -1.0;
   watch->last_eta = -1.0;
-  watch->previous_eta = (VtEtaSample) { -1.0, -1.0 };
+  watch->previous_eta = VT_ETA_SAMPLE_NONE;
   watch->channel = vt_watch_first_channel (watch);
   g_task_set_task_data (task, watch, (GDestroyNotify) vt_watch_free);
 
