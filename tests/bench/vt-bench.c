@@ -309,6 +309,7 @@ typedef struct
   int          final_status;  /* a VtStatus; -1 while following, or on failure */
   char        *failure;       /* why following it failed */
 
+  double       server_duration;  /* what the POST asked for, scaled s */
   gint64       post_sent_us;  /* wall clock around the POST, to place created_at */
   gint64       follow_start_mono;  /* when its follower started */
   gint64       follow_start_wall;
@@ -346,6 +347,8 @@ struct _Phase
   GPtrArray          *jobs;         /* BenchJob */
   GHashTable         *by_id;        /* id → BenchJob, borrowed */
   guint               n_busy;       /* jobs being created or followed */
+  guint               n_posting;    /* POSTs not answered yet */
+  gint64              late_start_us;  /* followers started this late (creation overran) */
   guint               clock_steps;  /* jobs whose created_at our clock disputes */
 
   SoupSession        *session;      /* shared by the baseline followers */
@@ -478,6 +481,8 @@ on_job_created (GObject      *source,
   JsonObject *object;
   gboolean clock_stepped = FALSE;
 
+  phase->n_posting--;
+
   if (body == NULL || soup_message_get_status (msg) != SOUP_STATUS_CREATED ||
       (object = parse_object (body, &root)) == NULL ||
       !json_object_has_member (object, "id") ||
@@ -494,12 +499,10 @@ on_job_created (GObject      *source,
   job->done_wall_us = place_created_at (json_object_get_string_member (object, "created_at"),
                                         job->post_sent_us, received_us,
                                         &clock_stepped) +
-                      (gint64) (scaled (phase, job->duration) * G_USEC_PER_SEC);
+                      (gint64) (job->server_duration * G_USEC_PER_SEC);
   g_hash_table_insert (phase->by_id, job->id, job);
   if (clock_stepped)
     phase->clock_steps++;
-
-  bench_job_follow (job);
 }
 
 /* Draws @n jobs' durations from @rand; they exist here only, so far. */
@@ -528,16 +531,62 @@ on_watchdog (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* POSTs every job at once, and follows each from the moment its POST
- * answers: a job's clock starts when the server creates it, so a
- * follower that started later would find short jobs already done.
- * "All clients at once" is thus as close together as the POSTs. */
+static gboolean
+on_start_instant (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Every follower of the phase starts in the same main-loop iteration, so
+ * "all clients start at once" is exact, not as close as the POSTs: each
+ * job is created ahead of that instant, with its duration stretched by
+ * the time left until then, so it ends its drawn duration after it. */
+static void
+phase_start_followers (Phase *phase,
+                       gint64 start_mono)
+{
+  gboolean now = FALSE;
+
+  if (start_mono > g_get_monotonic_time ())
+    {
+      timeout_add_seconds_precise ((start_mono - g_get_monotonic_time ()) / (double) G_USEC_PER_SEC,
+                                   on_start_instant, &now);
+      while (!now)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  else
+    phase->late_start_us = g_get_monotonic_time () - start_mono;
+
+  phase->follow_start_mono = g_get_monotonic_time ();
+  phase->follow_start_wall = g_get_real_time ();
+  for (guint i = 0; i < phase->jobs->len; i++)
+    {
+      BenchJob *job = g_ptr_array_index (phase->jobs, i);
+
+      if (job->id != NULL && job->failure == NULL)
+        bench_job_follow (job);
+    }
+}
+
+/* Creating a job takes one to two milliseconds here, with a thousand
+ * clients set up; leave room for twice that. */
+static double
+creation_margin_seconds (guint n_jobs)
+{
+  return 0.1 + 0.004 * n_jobs;
+}
+
+/* POSTs every job, then starts every follower at one instant. */
 static void
 phase_run (Phase       *phase,
            SoupSession *control,
            GArray      *requests)
 {
   g_autofree char *url = g_strconcat (phase->base_url, "/jobs", NULL);
+  gint64 margin_us = (gint64) (creation_margin_seconds (phase->jobs->len) * G_USEC_PER_SEC);
+  gint64 start_mono = g_get_monotonic_time () + margin_us;
+  gint64 start_wall = g_get_real_time () + margin_us;
   double longest = 0;
   guint watchdog;
 
@@ -549,10 +598,8 @@ phase_run (Phase       *phase,
   watchdog = g_timeout_add ((guint) (1000 * (10.0 + 3 * scaled (phase, MAX (longest, BUDGET_SECONDS)))),
                             on_watchdog, phase);
 
-  recorded_requests = requests;
-  phase->follow_start_mono = g_get_monotonic_time ();
-  phase->follow_start_wall = g_get_real_time ();
   phase->n_busy = phase->jobs->len;
+  phase->n_posting = phase->jobs->len;
 
   for (guint i = 0; i < phase->jobs->len; i++)
     {
@@ -562,17 +609,23 @@ phase_run (Phase       *phase,
       char *body;
       char number[G_ASCII_DTOSTR_BUF_SIZE];
 
+      job->post_sent_us = g_get_real_time ();
+      job->server_duration = scaled (phase, job->duration) +
+                             MAX (start_wall - job->post_sent_us, 0) / (double) G_USEC_PER_SEC;
       body = g_strdup_printf ("{\"source_url\": \"bench://%s/%u\", \"target_language\": \"fr\", "
                               "\"duration\": %s}",
                               phase->spec->name, i,
-                              g_ascii_dtostr (number, sizeof number, scaled (phase, job->duration)));
+                              g_ascii_dtostr (number, sizeof number, job->server_duration));
       bytes = g_bytes_new_take (body, strlen (body));
       soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
-      job->post_sent_us = g_get_real_time ();
       soup_session_send_and_read_async (control, msg, G_PRIORITY_DEFAULT, NULL,
                                         on_job_created, job);
     }
 
+  iterate_while_nonzero (&phase->n_posting);
+
+  recorded_requests = requests;
+  phase_start_followers (phase, start_mono);
   iterate_while_nonzero (&phase->n_busy);
   recorded_requests = NULL;
 
@@ -953,11 +1006,13 @@ typedef struct
   double    requests_per_job;    /* counted in this process */
   double    server_requests_per_job;  /* from /metrics, or NAN */
   double    p50, p95, p99, max;  /* detection delay, unscaled s, NAN: none seen */
+  double    p95_relative;        /* of delay / the job's duration, in % */
   guint     seen;
   guint     timeouts;
   guint     timeouts_in_budget;
   guint     failed;
   guint     clock_steps;         /* jobs placed by a disputed created_at */
+  double    late_start;          /* real s the followers started after the planned instant */
   guint     peak_window;         /* requests in the busiest window */
   double    mean_window;         /* requests per window on average */
   double    peak_to_mean;
@@ -982,7 +1037,7 @@ bench_row_new (const StrategySpec *spec,
   row->plain_server = !spec->full_server;
   row->n_jobs = n_jobs;
   row->server_requests_per_job = NAN;
-  row->p50 = row->p95 = row->p99 = row->max = NAN;
+  row->p50 = row->p95 = row->p99 = row->max = row->p95_relative = NAN;
   row->peak_to_mean = NAN;
   return row;
 }
@@ -1014,6 +1069,7 @@ bench_row_add_delays (BenchRow    *row,
                       const Phase *phase)
 {
   g_autoptr(GArray) delays = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) relative = g_array_new (FALSE, FALSE, sizeof (double));
   gint64 budget = (gint64) (scaled (phase, BUDGET_SECONDS) * G_USEC_PER_SEC);
 
   for (guint i = 0; i < phase->jobs->len; i++)
@@ -1037,12 +1093,18 @@ bench_row_add_delays (BenchRow    *row,
           double delay = (job->seen_wall_us - job->done_wall_us) /
                          (double) G_USEC_PER_SEC / phase->config->time_scale;
 
+          double share = 100.0 * delay / job->duration;
+
           g_array_append_val (delays, delay);
+          g_array_append_val (relative, share);
         }
     }
 
   g_array_sort (delays, compare_doubles);
+  g_array_sort (relative, compare_doubles);
+  row->p95_relative = percentile (relative, 95);
   row->clock_steps = phase->clock_steps;
+  row->late_start = phase->late_start_us / (double) G_USEC_PER_SEC;
   row->seen = delays->len;
   row->p50 = percentile (delays, 50);
   row->p95 = percentile (delays, 95);
@@ -1200,14 +1262,14 @@ print_table (const BenchConfig *config,
            burst ? config->burst : config->n_jobs, config->durations_text,
            config->time_scale, config->seed,
            burst ? ", one client per job" : ", one client per strategy");
-  g_print ("%-13s %-6s %8s %8s %7s %7s %7s %7s %12s %6s %9s\n",
+  g_print ("%-13s %-6s %8s %8s %7s %7s %7s %7s %6s %12s %6s %9s\n",
            "strategy", "server", "req/job", "(server)", "p50 s", "p95 s", "p99 s", "max s",
-           "timeouts b/a", "failed", "peak/mean");
+           "p95 %", "timeouts b/a", "failed", "peak/mean");
 
   for (guint i = 0; i < rows->len; i++)
     {
       BenchRow *row = g_ptr_array_index (rows, i);
-      char req[32], srv[32], p50[32], p95[32], p99[32], max[32], peak[32];
+      char req[32], srv[32], p50[32], p95[32], p99[32], max[32], rel[32], peak[32];
 
       if (row->failure != NULL)
         {
@@ -1221,10 +1283,11 @@ print_table (const BenchConfig *config,
       format_number (p95, sizeof p95, row->p95, 2);
       format_number (p99, sizeof p99, row->p99, 2);
       format_number (max, sizeof max, row->max, 2);
+      format_number (rel, sizeof rel, row->p95_relative, 1);
       format_number (peak, sizeof peak, row->peak_to_mean, 1);
-      g_print ("%-13s %-6s %8s %8s %7s %7s %7s %7s %5u/%-6u %6u %9s\n",
+      g_print ("%-13s %-6s %8s %8s %7s %7s %7s %7s %6s %5u/%-6u %6u %9s\n",
                row->spec->name, row->plain_server ? "plain" : "full",
-               req, srv, p50, p95, p99, max,
+               req, srv, p50, p95, p99, max, rel,
                row->timeouts_in_budget, row->timeouts, row->failed, peak);
     }
 
@@ -1234,12 +1297,17 @@ print_table (const BenchConfig *config,
 
       if (row->failure == NULL && row->note != NULL)
         g_print ("note: %s: %u watches failed, first: %s\n", row->spec->name, row->failed, row->note);
+      if (row->late_start > 0)
+        g_print ("note: %s: creating the jobs overran its margin; the followers started %.3f s (real)"
+                 " late, and every job was that much closer to its end\n",
+                 row->spec->name, row->late_start);
       if (row->clock_steps > 0)
         g_print ("note: %s: for %u jobs the server's created_at fell outside the POST's round trip:"
                  " the wall clock stepped, their delays are off by the step\n",
                  row->spec->name, row->clock_steps);
     }
-  g_print ("\ntimeouts b/a: timed out although the job ended within the %.0f s budget / all timeouts\n"
+  g_print ("\np95 %%: the 95th percentile of each job's delay as a share of its duration\n"
+           "timeouts b/a: timed out although the job ended within the %.0f s budget / all timeouts\n"
            "peak/mean: busiest %.0f ms window over the mean window, from the moment all clients start\n",
            BUDGET_SECONDS, RATE_WINDOW_SECONDS * 1000);
 }
@@ -1294,6 +1362,7 @@ add_row_json (JsonBuilder    *builder,
   add_double_member (builder, "delay_p95", row->p95);
   add_double_member (builder, "delay_p99", row->p99);
   add_double_member (builder, "delay_max", row->max);
+  add_double_member (builder, "delay_p95_percent_of_duration", row->p95_relative);
   add_int_member (builder, "seen", row->seen);
   add_int_member (builder, "timeouts", row->timeouts);
   add_int_member (builder, "timeouts_in_budget", row->timeouts_in_budget);
@@ -1355,7 +1424,8 @@ write_csv (const BenchConfig  *config,
            GError            **error)
 {
   g_autoptr(GString) out = g_string_new ("strategy,server,jobs,requests_per_job,server_requests_per_job,"
-                                         "delay_p50,delay_p95,delay_p99,delay_max,timeouts_in_budget,"
+                                         "delay_p50,delay_p95,delay_p99,delay_max,"
+                                         "delay_p95_percent_of_duration,timeouts_in_budget,"
                                          "timeouts,failed,peak_to_mean,failure\n");
 
   for (guint i = 0; i < rows->len; i++)
@@ -1374,6 +1444,7 @@ write_csv (const BenchConfig  *config,
       append_csv_number (out, row->p95);
       append_csv_number (out, row->p99);
       append_csv_number (out, row->max);
+      append_csv_number (out, row->p95_relative);
       g_string_append_printf (out, ",%u,%u,%u", row->timeouts_in_budget, row->timeouts, row->failed);
       append_csv_number (out, row->peak_to_mean);
       g_string_append_printf (out, ",%s\n", failure);
