@@ -1220,6 +1220,109 @@ test_eta_on_server_clock (Fixture       *f,
   g_assert_cmpfloat (last_wait, <, S (0.45));
 }
 
+/* A job on a plain server that ends @duration after the first request,
+ * and the times of every request. */
+typedef struct
+{
+  double  duration;
+  gint64  first_us;
+  GArray *times;   /* seconds since the first request */
+} TimedJob;
+
+static void
+timed_job_callback (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    const char        *path,
+                    GHashTable        *query,
+                    gpointer           user_data)
+{
+  TimedJob *job = user_data;
+  gint64 now = g_get_monotonic_time ();
+  double at;
+  const char *body;
+
+  if (job->times->len == 0)
+    job->first_us = now;
+  at = (now - job->first_us) / (double) G_USEC_PER_SEC;
+  g_array_append_val (job->times, at);
+
+  body = at < job->duration ? "{\"result\": \"pending\"}" : "{\"result\": \"completed\"}";
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC,
+                                    body, strlen (body));
+}
+
+static void
+on_learned_done (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/* A client that learned how long this server's jobs take polls where
+ * they end: none before the shortest ends, no more requests than the
+ * backoff's five (0, 0.05, 0.15, 0.35, 0.75 s) for a 0.5 s job, and it
+ * sees the end within a step of the plan (about 0.05 s), where the
+ * backoff sees it 0.25 s late. */
+static void
+test_learned_plan (void)
+{
+  TimedJob job = { S (0.5), 0, g_array_new (FALSE, FALSE, sizeof (double)) };
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoslist(GUri) uris = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(GString) model = g_string_new (NULL);
+  g_autoptr(VtClient) client = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  Observed observed;
+  double last;
+
+  soup_server_add_handler (server, "/jobs", timed_job_callback, &job, NULL);
+  soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+
+  /* Twenty jobs seen to take 0.4 to 0.6 s here. */
+  g_string_append_printf (model, "{\"version\": 1, \"servers\": {\"%s\": {\"durations\": [", url);
+  for (guint i = 0; i < 20; i++)
+    {
+      char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+      g_string_append_printf (model, "%s%s", i > 0 ? ", " : "",
+                              g_ascii_formatd (number, sizeof number, "%.4f", S (0.4 + 0.01 * i)));
+    }
+  g_string_append (model, "]}}}");
+
+  client = vt_client_new (url);
+  g_object_set (client, "strategy", VT_STRATEGY_POLL, "initial-wait-time", S (0.05),
+                "jitter", 0.0, "min-interval", S (0.01), "max-wait-time", S (5.0), NULL);
+  g_assert_true (vt_client_import_model (client, model->str, &error));
+  g_assert_no_error (error);
+
+  /* Async: the server answers on this thread's main context. */
+  observed.statuses = g_array_new (FALSE, FALSE, sizeof (VtStatus));
+  g_signal_connect (client, "status-changed", G_CALLBACK (on_observed_status), &observed);
+  vt_client_get_status_async (client, "j", NULL, on_learned_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (vt_client_get_status_finish (client, result, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+  assert_pending_then (&observed, VT_STATUS_COMPLETED);
+
+  g_assert_cmpuint (job.times->len, >=, 2);
+  g_assert_cmpuint (job.times->len, <=, 5);
+  g_assert_cmpfloat (g_array_index (job.times, double, 1), >=, S (0.35));
+  last = g_array_index (job.times, double, job.times->len - 1);
+  g_assert_cmpfloat (last, >=, S (0.5));
+  g_assert_cmpfloat (last, <, S (0.6));
+
+  g_array_unref (job.times);
+  soup_server_disconnect (server);
+}
+
 typedef struct
 {
   gboolean      done;
@@ -1494,6 +1597,7 @@ main (int   argc,
   g_test_add_func ("/client/hints/few-requests", test_hints_few_requests);
   ADD ("/client/hints/eta-on-server-clock", test_eta_on_server_clock);
   g_test_add_func ("/client/model/export-import", test_model_export_import);
+  g_test_add_func ("/client/model/learned-plan", test_learned_plan);
   g_test_add_func ("/client/cancel/stream-open", test_cancel_stream_open);
   g_test_add_func ("/client/https/private-ca", test_https_private_ca);
   g_test_add_func ("/client/vt-server/across-restart", test_follow_across_restart);

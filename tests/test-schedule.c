@@ -4,6 +4,7 @@
  */
 
 #include <math.h>
+#include <string.h>
 
 #include "vt-schedule-private.h"
 
@@ -277,59 +278,141 @@ test_eta_calibration (void)
   g_assert_cmpfloat_with_epsilon (vt_schedule_eta_wait (&config, &ours_first, &second), 6.0, 1e-9);
 }
 
+/* A plan made by hand, to check how a watch follows one. */
+static VtSchedulePlan
+hand_plan (void)
+{
+  VtSchedulePlan plan = { 0 };
+  const double polls[] = { 20.0, 22.5, 25.0, 27.5, 35.0, 60.0 };
+
+  plan.n_polls = G_N_ELEMENTS (polls);
+  plan.step = 2.5;
+  memcpy (plan.polls, polls, sizeof polls);
+  return plan;
+}
+
 static void
-test_learned_schedule (void)
+test_plan_follow (void)
+{
+  VtScheduleConfig config = seed_config ();
+  VtSchedulePlan plan = hand_plan ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (SEED);
+  double delay;
+
+  /* Poll by poll, whatever the hints are not saying. */
+  g_assert_true (vt_schedule_next_delay (&config, 1, 0.01, NULL, &plan, rand, &delay));
+  g_assert_cmpfloat_with_epsilon (delay, 19.99, 1e-9);
+  g_assert_true (vt_schedule_planned_delay (&config, &plan, 2, 20.03, &delay));
+  g_assert_cmpfloat_with_epsilon (delay, 2.47, 1e-9);
+  g_assert_true (vt_schedule_planned_delay (&config, &plan, 5, 27.6, &delay));
+  g_assert_cmpfloat_with_epsilon (delay, 7.4, 1e-9);
+  g_assert_true (vt_schedule_planned_delay (&config, &plan, 6, 35.0, &delay));
+  g_assert_cmpfloat_with_epsilon (delay, 25.0, 1e-9);
+  /* Past the deadline's poll: the budget is spent. */
+  g_assert_false (vt_schedule_planned_delay (&config, &plan, 7, 60.0, &delay));
+
+  /* A watch's shift moves every poll by its share of the step, but the
+   * deadline's. */
+  plan.shift = 0.4;
+  g_assert_true (vt_schedule_planned_delay (&config, &plan, 1, 0.0, &delay));
+  g_assert_cmpfloat_with_epsilon (delay, 21.0, 1e-9);
+  g_assert_true (vt_schedule_planned_delay (&config, &plan, 6, 36.0, &delay));
+  g_assert_cmpfloat_with_epsilon (delay, 24.0, 1e-9);
+
+  /* Two attempts left (retries spent the others) and four polls to go:
+   * the earliest two are skipped, the deadline's is kept. */
+  plan.shift = 0;
+  g_assert_true (vt_schedule_planned_delay (&config, &plan, 8, 22.6, &delay));
+  g_assert_cmpfloat_with_epsilon (delay, 35.0 - 22.6, 1e-9);
+  g_assert_true (vt_schedule_planned_delay (&config, &plan, 9, 35.0, &delay));
+  g_assert_cmpfloat_with_epsilon (delay, 25.0, 1e-9);
+  g_assert_false (vt_schedule_next_delay (&config, 10, 35.0, NULL, &plan, rand, &delay));
+
+  /* Waits stay within the intervals' bounds. */
+  config.min_interval = 1.0;
+  config.max_interval = 10.0;
+  g_assert_true (vt_schedule_planned_delay (&config, &plan, 2, 19.9, &delay));
+  g_assert_cmpfloat_with_epsilon (delay, 1.0, 1e-9);
+  g_assert_true (vt_schedule_planned_delay (&config, &plan, 6, 35.0, &delay));
+  g_assert_cmpfloat_with_epsilon (delay, 10.0, 1e-9);
+
+  /* What the server says still comes first. */
+  {
+    VtScheduleHints hints = { 4.0, -1.0 };
+
+    g_assert_true (vt_schedule_next_delay (&config, 2, 20.0, &hints, &plan, rand, &delay));
+    g_assert_cmpfloat_with_epsilon (delay, 4.0, 1e-9);
+  }
+}
+
+static void
+test_plan_build (void)
 {
   VtScheduleConfig config = seed_config ();
   g_autoptr(VtDurationModel) model = vt_duration_model_new ();
-  g_autoptr(GRand) rand = g_rand_new_with_seed (SEED);
-  double delay, now;
-  guint polls;
+  const double backoff[] = { 1, 3, 7, 15, 31 };
+  VtDurationEstimate estimate;
+  VtSchedulePlan plan, narrower;
+  double first, bulk_end, budget;
+  guint even;
 
-  /* Too few samples: no opinion, backoff rules. */
+  /* Nothing learned, or too little: no plan, the backoff rules. */
+  g_assert_false (vt_schedule_plan_build (&config, NULL, &plan));
   for (guint i = 0; i < VT_DURATION_MODEL_MIN_SAMPLES - 1; i++)
-    vt_duration_model_add (model, 20.0 + 5 * i);
-  g_assert_false (vt_schedule_learned_delay (&config, model, 1, 0.0, &delay));
+    vt_duration_model_add (model, 30.0);
+  g_assert_true (vt_duration_model_estimate (model, &estimate));
+  g_assert_false (vt_schedule_plan_build (&config, &estimate, &plan));
 
-  /* Jobs of 20 to 40 s. */
-  for (guint i = 0; i <= 100; i++)
-    vt_duration_model_add (model, 20.0 + 0.2 * i);
-  g_assert_cmpuint (vt_duration_model_size (model), ==, 105);
-  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 0.0), 20.0, 1e-9);
-  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 1.0), 40.0, 1e-9);
+  /* 197 more, of 20 to 39.6 s. */
+  for (guint i = 0; i <= 196; i++)
+    vt_duration_model_add (model, 20.0 + 0.1 * i);
+  g_assert_true (vt_duration_model_estimate (model, &estimate));
+  g_assert_true (vt_schedule_plan_build (&config, &estimate, &plan));
 
-  /* Nothing before the shortest jobs end. */
-  g_assert_true (vt_schedule_learned_delay (&config, model, 1, 0.0, &delay));
-  g_assert_cmpfloat (delay, >, 19.0);
-  g_assert_cmpfloat (delay, <=, 20.5);
+  /* Where the span starts and ends: the edges' points, pushed out by the
+   * 0.1 s between points there. */
+  first = 20.0 - 0.1;
+  bulk_end = vt_duration_estimate_quantile (&estimate, 0.96) + 0.1;
+  /* The 193rd of 201 points, 4 of them at 30 s. */
+  g_assert_cmpfloat_with_epsilon (bulk_end, 38.8 + 0.1, 1e-9);
 
-  /* Then a grid of eighths of the jobs: 20 s of uniform durations in
-   * steps of about 2.5 s (within 5 to 15 % of the time elapsed). */
+  /* Even polls from half a step into the span past its end, one more a
+   * step further, and the deadline's: 9 polls, the seed's 10 requests. */
+  g_assert_cmpuint (plan.n_polls, ==, 9);
+  g_assert_cmpfloat_with_epsilon (plan.polls[0], first + plan.step / 2, 1e-9);
+  for (even = 1; plan.polls[even - 1] < bulk_end; even++)
+    g_assert_cmpfloat_with_epsilon (plan.polls[even] - plan.polls[even - 1], plan.step, 1e-9);
+  g_assert_cmpfloat_with_epsilon (plan.polls[even] - plan.polls[even - 1], plan.step, 1e-9);
+  g_assert_cmpfloat (plan.polls[plan.n_polls - 1], ==, 60.0);
+  for (guint i = 1; i < plan.n_polls; i++)
+    g_assert_cmpfloat (plan.polls[i], >, plan.polls[i - 1]);
+
+  /* Within the budget: 85 % of what the backoff would spend before its
+   * deadline request, 6 requests on these jobs. */
+  budget = 0.85 * vt_schedule_expected_requests (&estimate, backoff, G_N_ELEMENTS (backoff));
+  g_assert_cmpfloat_with_epsilon (budget, 0.85 * 6.0, 1e-9);
+  g_assert_cmpfloat (vt_schedule_expected_requests (&estimate, plan.polls, plan.n_polls), <=, budget);
+
+  /* And the smallest step that is: one a hundredth shorter breaks the
+   * budget, the attempts, or both. */
   config.max_attempts = 0;
-  now = delay;
-  for (polls = 1; now < 40.0 && polls < 20; polls++)
-    {
-      g_assert_true (vt_schedule_next_delay (&config, 2, now, NULL, model, rand, &delay));
-      g_assert_cmpfloat (delay, <=, 0.15 * now + 1e-9);
-      g_assert_cmpfloat (delay, >=, 0.05 * now - 1e-9);
-      g_assert_cmpfloat (delay, <=, 3.0);
-      now += delay;
-    }
-  g_assert_cmpuint (polls, <=, 10);
-  g_assert_cmpfloat (now, <, 43.0);
-
-  /* With two attempts left at 21 s, the steps must still reach the 60 s
-   * deadline: x where 21 × (1 + x)² = 60. */
+  g_assert_true (vt_schedule_plan_build (&config, &estimate, &narrower));
+  g_assert_cmpfloat (narrower.step, <=, plan.step);
   config.max_attempts = 10;
-  g_assert_true (vt_schedule_learned_delay (&config, model, 8, 21.0, &delay));
-  g_assert_cmpfloat_with_epsilon (delay, 21.0 * (sqrt (60.0 / 21.0) - 1.0), 1e-9);
+  g_assert_cmpfloat (plan.step, >, 2.0);
+  g_assert_cmpfloat (plan.step, <, 4.0);
 
-  /* Long past the longest job seen: back to backoff. */
-  g_assert_false (vt_schedule_learned_delay (&config, model, 1, 60.0, &delay));
-  config.max_wait_time = 1000;
-  g_assert_true (vt_schedule_next_delay (&config, 3, 60.0, NULL, model, rand, &delay));
-  g_assert_cmpfloat (delay, >=, 3.5);
-  g_assert_cmpfloat (delay, <=, 4.5);
+  /* Jobs that end past the deadline: the even polls stop there. */
+  {
+    g_autoptr(VtDurationModel) slow = vt_duration_model_new ();
+
+    for (guint i = 0; i < 50; i++)
+      vt_duration_model_add (slow, 50.0 + i);
+    g_assert_true (vt_duration_model_estimate (slow, &estimate));
+    g_assert_true (vt_schedule_plan_build (&config, &estimate, &plan));
+    g_assert_cmpfloat (plan.polls[plan.n_polls - 1], ==, 60.0);
+    g_assert_cmpuint (plan.n_polls, <=, 9);
+  }
 }
 
 static void
@@ -345,6 +428,8 @@ test_duration_model_ring (void)
   vt_duration_model_add_interval (model, 5, 4);
 
   g_assert_cmpuint (vt_duration_model_size (model), ==, VT_DURATION_MODEL_CAPACITY);
+  /* Refused samples do not count as changes. */
+  g_assert_cmpuint (vt_duration_model_version (model), ==, VT_DURATION_MODEL_CAPACITY + 10);
   samples = vt_duration_model_dup_samples (model);
   g_assert_cmpuint (samples->len, ==, 2 * VT_DURATION_MODEL_CAPACITY);
   /* The oldest ten went; order of arrival is kept; exact samples are
@@ -353,31 +438,68 @@ test_duration_model_ring (void)
   g_assert_cmpfloat (g_array_index (samples, double, 1), ==, 10.0);
   g_assert_cmpfloat (g_array_index (samples, double, samples->len - 1), ==,
                      VT_DURATION_MODEL_CAPACITY + 9.0);
-  g_assert_cmpfloat (vt_duration_model_quantile (model, 0.0), ==, 10.0);
-  g_assert_cmpfloat_with_epsilon (vt_duration_model_cdf (model, 10.0),
-                                  1.0 / VT_DURATION_MODEL_CAPACITY, 1e-12);
 }
 
-/* What a poll saw, [last pending, first final], counts as spread evenly
- * over its width. */
+/* Exact durations: the estimate is their empirical distribution. */
 static void
-test_duration_model_intervals (void)
+test_duration_estimate_exact (void)
 {
   g_autoptr(VtDurationModel) model = vt_duration_model_new ();
+  VtDurationEstimate estimate;
 
-  vt_duration_model_add_interval (model, 10, 20);
-  vt_duration_model_add (model, 30);
+  g_assert_false (vt_duration_model_estimate (model, &estimate));
 
-  g_assert_cmpfloat_with_epsilon (vt_duration_model_cdf (model, 5), 0.0, 1e-12);
-  g_assert_cmpfloat_with_epsilon (vt_duration_model_cdf (model, 15), 0.25, 1e-12);
-  g_assert_cmpfloat_with_epsilon (vt_duration_model_cdf (model, 25), 0.5, 1e-12);
-  g_assert_cmpfloat_with_epsilon (vt_duration_model_cdf (model, 30), 1.0, 1e-12);
-  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 0.0), 10.0, 1e-9);
-  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 0.25), 15.0, 1e-9);
-  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 0.5), 20.0, 1e-9);
-  /* Past the interval's mass, the exact sample's step. */
-  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 0.75), 30.0, 1e-9);
-  g_assert_cmpfloat_with_epsilon (vt_duration_model_quantile (model, 1.0), 30.0, 1e-9);
+  for (guint i = 100; i >= 1; i--)
+    vt_duration_model_add (model, 0.4 * i);
+  g_assert_true (vt_duration_model_estimate (model, &estimate));
+  g_assert_cmpuint (estimate.n_points, ==, 100);
+  for (guint i = 1; i < estimate.n_points; i++)
+    g_assert_cmpfloat (estimate.points[i], >=, estimate.points[i - 1]);
+
+  g_assert_cmpfloat (vt_duration_estimate_cdf (&estimate, 0.0), ==, 0.0);
+  g_assert_cmpfloat_with_epsilon (vt_duration_estimate_cdf (&estimate, 20.0), 0.5, 1e-12);
+  g_assert_cmpfloat_with_epsilon (vt_duration_estimate_cdf (&estimate, 20.1), 0.5, 1e-12);
+  g_assert_cmpfloat (vt_duration_estimate_cdf (&estimate, 1000.0), ==, 1.0);
+  g_assert_cmpfloat_with_epsilon (vt_duration_estimate_quantile (&estimate, 0.5), 20.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (vt_duration_estimate_quantile (&estimate, 0.96), 38.4, 1e-9);
+  g_assert_cmpfloat_with_epsilon (vt_duration_estimate_quantile (&estimate, 0.0), 0.4, 1e-9);
+  g_assert_cmpfloat_with_epsilon (vt_duration_estimate_quantile (&estimate, 1.0), 40.0, 1e-9);
+  /* Edges: the mean gap over the three points inward. */
+  g_assert_cmpfloat_with_epsilon (vt_duration_estimate_spacing (&estimate, 0.002), 0.4, 1e-9);
+  g_assert_cmpfloat_with_epsilon (vt_duration_estimate_spacing (&estimate, 0.96), 0.4, 1e-9);
+}
+
+/* What a poll saw, (last pending, first final], counts as its middle.
+ * Much wider samples than usual either fall outside the narrow ones, and
+ * count as ending just past them, or span them, and are left out. */
+static void
+test_duration_estimate_intervals (void)
+{
+  g_autoptr(VtDurationModel) model = vt_duration_model_new ();
+  VtDurationEstimate estimate;
+
+  /* Too few narrow samples: every middle counts. */
+  for (guint i = 0; i < 3; i++)
+    vt_duration_model_add_interval (model, 30, 32);
+  vt_duration_model_add_interval (model, 10, 40);
+  vt_duration_model_add_interval (model, 0, 29);
+  vt_duration_model_add_interval (model, 31, 45);
+  g_assert_true (vt_duration_model_estimate (model, &estimate));
+  g_assert_cmpuint (estimate.n_points, ==, 6);
+  g_assert_cmpfloat (estimate.points[0], ==, 14.5);
+  g_assert_cmpfloat (estimate.points[5], ==, 38.0);
+
+  /* Twenty narrow samples of 2 s: the wide one that spans them goes, the
+   * one below counts 1 s (half the usual width) under its end, the one
+   * above 1 s over its start. */
+  for (guint i = 0; i < 17; i++)
+    vt_duration_model_add_interval (model, 30, 32);
+  g_assert_true (vt_duration_model_estimate (model, &estimate));
+  g_assert_cmpuint (estimate.n_points, ==, 22);
+  g_assert_cmpfloat (estimate.points[0], ==, 28.0);
+  g_assert_cmpfloat (estimate.points[1], ==, 31.0);
+  g_assert_cmpfloat (estimate.points[20], ==, 31.0);
+  g_assert_cmpfloat (estimate.points[21], ==, 32.0);
 }
 
 int
@@ -397,9 +519,11 @@ main (int   argc,
   g_test_add_func ("/schedule/hints", test_hints_preferred_and_clamped);
   g_test_add_func ("/schedule/retry", test_retry_policy);
   g_test_add_func ("/schedule/eta-calibration", test_eta_calibration);
-  g_test_add_func ("/schedule/learned", test_learned_schedule);
+  g_test_add_func ("/schedule/plan/follow", test_plan_follow);
+  g_test_add_func ("/schedule/plan/build", test_plan_build);
   g_test_add_func ("/schedule/duration-model", test_duration_model_ring);
-  g_test_add_func ("/schedule/duration-model/intervals", test_duration_model_intervals);
+  g_test_add_func ("/schedule/duration-estimate/exact", test_duration_estimate_exact);
+  g_test_add_func ("/schedule/duration-estimate/intervals", test_duration_estimate_intervals);
 
   return g_test_run ();
 }

@@ -7,6 +7,7 @@
 
 #include "vt-client.h"
 #include "vt-duration-model-private.h"
+#include "vt-schedule-private.h"
 #include "vt-watch-private.h"
 
 G_BEGIN_DECLS
@@ -25,8 +26,9 @@ void vt_client_learn               (VtClient   *self,
                                     guint       capabilities,
                                     double      ended_after,
                                     double      ended_by);
-VtDurationModel *
-     vt_client_dup_model           (VtClient   *self,
-                                    const char *base_url);
+gboolean vt_client_get_plan         (VtClient               *self,
+                                    const char             *base_url,
+                                    const VtScheduleConfig *config,
+                                    VtSchedulePlan         *plan);
 
 G_END_DECLS

@@ -97,13 +97,25 @@ struct _VtClient
   GHashTable   *servers;   /* base URL → ServerKnowledge */
 };
 
-/* What the client learned about one server. */
+/* What the client learned about one server, and the plan it makes of it:
+ * both are remade when the model changed, the plan also when a watch's
+ * settings differ from the last. */
 typedef struct
 {
-  VtDurationModel *model;
-  guint            capabilities;
-  gboolean         capabilities_known;
+  VtDurationModel    *model;
+  guint               capabilities;
+  gboolean            capabilities_known;
+
+  VtDurationEstimate  estimate;
+  guint64             estimate_version;  /* the model's version it was fitted at */
+  gboolean            estimated;
+  VtScheduleConfig    plan_config;
+  VtSchedulePlan      plan;
+  guint64             plan_version;      /* the estimate's version it was built on */
+  gboolean            planned;           /* plan_* are set */
+  gboolean            plan_usable;
 } ServerKnowledge;
+
 
 static void
 server_knowledge_free (ServerKnowledge *knowledge)
@@ -864,19 +876,72 @@ vt_client_learn (VtClient   *self,
   g_mutex_unlock (&self->lock);
 }
 
-/* What was learned of @base_url's jobs so far, a copy: watches ask before
- * each wait, so jobs that end while others run improve the others. */
-VtDurationModel *
-vt_client_dup_model (VtClient   *self,
-                     const char *base_url)
+/* Called with the lock held. */
+static void
+server_knowledge_refit (ServerKnowledge *knowledge)
 {
-  VtDurationModel *model;
+  guint64 version = vt_duration_model_version (knowledge->model);
+
+  if (knowledge->estimated && version == knowledge->estimate_version)
+    return;
+
+  knowledge->estimated = vt_duration_model_estimate (knowledge->model, &knowledge->estimate);
+  knowledge->estimate_version = version;
+}
+
+static void
+log_plan (const char            *base_url,
+          const ServerKnowledge *knowledge)
+{
+  g_autoptr(GString) polls = NULL;
+
+  if (!knowledge->plan_usable)
+    {
+      g_debug ("%s: no learned plan (%u samples)", base_url,
+               vt_duration_model_size (knowledge->model));
+      return;
+    }
+
+  polls = g_string_new (NULL);
+  for (guint i = 0; i < knowledge->plan.n_polls; i++)
+    g_string_append_printf (polls, " %.3f", knowledge->plan.polls[i]);
+  g_debug ("%s: learned plan from %u samples, step %.3f s, polls at%s", base_url,
+           knowledge->estimate.n_points, knowledge->plan.step, polls->str);
+}
+
+/* Where a watch with @config should poll @base_url's jobs, by what was
+ * learned of them so far: %FALSE when too little is. Asked before each
+ * wait, so jobs that end while others run improve the others. */
+gboolean
+vt_client_get_plan (VtClient               *self,
+                    const char             *base_url,
+                    const VtScheduleConfig *config,
+                    VtSchedulePlan         *plan)
+{
+  ServerKnowledge *knowledge;
+  gboolean usable;
 
   g_mutex_lock (&self->lock);
-  model = vt_duration_model_copy (lookup_server (self, base_url)->model);
+  knowledge = lookup_server (self, base_url);
+  server_knowledge_refit (knowledge);
+
+  if (!knowledge->planned || knowledge->plan_version != knowledge->estimate_version ||
+      !vt_schedule_config_equal (&knowledge->plan_config, config))
+    {
+      knowledge->plan_usable = knowledge->estimated &&
+                               vt_schedule_plan_build (config, &knowledge->estimate, &knowledge->plan);
+      knowledge->plan_config = *config;
+      knowledge->plan_version = knowledge->estimate_version;
+      knowledge->planned = TRUE;
+      log_plan (base_url, knowledge);
+    }
+
+  usable = knowledge->plan_usable;
+  if (usable)
+    *plan = knowledge->plan;
   g_mutex_unlock (&self->lock);
 
-  return model;
+  return usable;
 }
 
 void

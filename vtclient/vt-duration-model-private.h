@@ -18,20 +18,34 @@ G_BEGIN_DECLS
 
 typedef struct _VtDurationModel VtDurationModel;
 
+/* Where the model's jobs ended, one point each, in increasing order: the
+ * empirical distribution the learned schedule places its polls by. */
+typedef struct
+{
+  guint  n_points;
+  double points[VT_DURATION_MODEL_CAPACITY];
+} VtDurationEstimate;
+
 VtDurationModel *vt_duration_model_new      (void);
 void             vt_duration_model_free     (VtDurationModel       *model);
+VtDurationModel *vt_duration_model_copy     (const VtDurationModel *model);
 void             vt_duration_model_add      (VtDurationModel       *model,
                                              double                 seconds);
 void             vt_duration_model_add_interval (VtDurationModel   *model,
                                                  double             low,
                                                  double             high);
 guint            vt_duration_model_size     (const VtDurationModel *model);
-double           vt_duration_model_quantile (const VtDurationModel *model,
-                                             double                 q);
+guint64          vt_duration_model_version  (const VtDurationModel *model);
 GArray          *vt_duration_model_dup_samples (const VtDurationModel *model);
-double           vt_duration_model_cdf      (const VtDurationModel *model,
-                                             double                 seconds);
-VtDurationModel *vt_duration_model_copy     (const VtDurationModel *model);
+gboolean         vt_duration_model_estimate (const VtDurationModel *model,
+                                             VtDurationEstimate    *estimate);
+
+double           vt_duration_estimate_cdf      (const VtDurationEstimate *estimate,
+                                                double                    seconds);
+double           vt_duration_estimate_quantile (const VtDurationEstimate *estimate,
+                                                double                    q);
+double           vt_duration_estimate_spacing  (const VtDurationEstimate *estimate,
+                                                double                    q);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtDurationModel, vt_duration_model_free)
 

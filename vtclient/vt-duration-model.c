@@ -3,11 +3,25 @@
  * A ring of the most recent job durations seen on one server. A push
  * channel sees a job end as it happens: an exact duration. A poll only
  * learns that the job ended between its last "pending" and the answer
- * that said otherwise: an interval. The model keeps both as intervals
- * (an exact one has no width) and treats each as spread evenly over its
- * width, which is the honest reading of what a poll saw; the quantiles
- * are those of that mixture. Pure data: the schedule reads it, the watch
- * feeds it, the client exports and imports it.
+ * that said otherwise: an interval, as wide as the polls were apart.
+ *
+ * The estimate turns each sample into one point, where its job most
+ * likely ended, and keeps the points sorted: their empirical distribution
+ * is what the schedule plans by. Most samples are intervals of about the
+ * learned schedule's step, and their middle is the point. A few are much
+ * wider: those of the first watches, which followed the plain backoff,
+ * and those of jobs that ended before the first planned poll or after the
+ * last: for the latter the estimate assumes the job ended within a usual
+ * width of the polls it fell outside of, which moves the next plan's
+ * edge toward it; the former, spanning the jobs the narrow samples
+ * already show, tell nothing more and are left out. (A maximum-likelihood
+ * estimate was tried instead: it collapses what wide intervals hold onto
+ * the narrow samples next to them, so a plan that started too late kept
+ * starting too late; spreading wide intervals evenly instead kept the
+ * first, backoff-timed samples smearing the estimate long after.)
+ *
+ * Pure data: the schedule reads estimates, the watch feeds the model,
+ * the client exports and imports it.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -15,12 +29,9 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "vt-duration-model-private.h"
-
-/* Bisection steps for a quantile: the range shrinks 2^-48 times, far
- * below a millisecond for any job. */
-#define QUANTILE_STEPS 48
 
 typedef struct
 {
@@ -33,6 +44,7 @@ struct _VtDurationModel
   Interval samples[VT_DURATION_MODEL_CAPACITY];  /* arrival order, a ring */
   guint    n_samples;
   guint    next;
+  guint64  version;                              /* samples ever added */
 };
 
 VtDurationModel *
@@ -56,7 +68,7 @@ vt_duration_model_copy (const VtDurationModel *model)
 /*
  * vt_duration_model_add_interval:
  *
- * Files a job that ended somewhere in [@low, @high] seconds.
+ * Files a job that ended somewhere in (@low, @high] seconds.
  */
 void
 vt_duration_model_add_interval (VtDurationModel *model,
@@ -69,6 +81,7 @@ vt_duration_model_add_interval (VtDurationModel *model,
   model->samples[model->next] = (Interval) { low, high };
   model->next = (model->next + 1) % VT_DURATION_MODEL_CAPACITY;
   model->n_samples = MIN (model->n_samples + 1, VT_DURATION_MODEL_CAPACITY);
+  model->version++;
 }
 
 void
@@ -84,61 +97,12 @@ vt_duration_model_size (const VtDurationModel *model)
   return model->n_samples;
 }
 
-/* The share of jobs that ended by @seconds. */
-double
-vt_duration_model_cdf (const VtDurationModel *model,
-                       double                 seconds)
+/* Counts every sample ever added, so a reader can tell the model changed
+ * even once the ring is full. */
+guint64
+vt_duration_model_version (const VtDurationModel *model)
 {
-  double done = 0;
-
-  if (model->n_samples == 0)
-    return 0.0;
-
-  for (guint i = 0; i < model->n_samples; i++)
-    {
-      const Interval *sample = &model->samples[i];
-
-      if (seconds >= sample->high)
-        done += 1;
-      else if (seconds > sample->low)
-        done += (seconds - sample->low) / (sample->high - sample->low);
-    }
-
-  return done / model->n_samples;
-}
-
-/* The smallest duration by which a share @q (0 ≤ q ≤ 1) of the jobs had
- * ended; -1 when the model is empty. */
-double
-vt_duration_model_quantile (const VtDurationModel *model,
-                            double                 q)
-{
-  double low = G_MAXDOUBLE, high = 0;
-
-  if (model->n_samples == 0)
-    return -1.0;
-
-  for (guint i = 0; i < model->n_samples; i++)
-    {
-      low = MIN (low, model->samples[i].low);
-      high = MAX (high, model->samples[i].high);
-    }
-
-  q = CLAMP (q, 0.0, 1.0);
-  if (q <= 0)
-    return low;
-
-  for (guint step = 0; step < QUANTILE_STEPS && high > low; step++)
-    {
-      double middle = low + (high - low) / 2;
-
-      if (vt_duration_model_cdf (model, middle) >= q)
-        high = middle;
-      else
-        low = middle;
-    }
-
-  return high;
+  return model->version;
 }
 
 /* The samples in arrival order, oldest first, as pairs of doubles (low,
@@ -158,4 +122,145 @@ vt_duration_model_dup_samples (const VtDurationModel *model)
     }
 
   return samples;
+}
+
+/* A sample wider than this many times the median width is coarse. */
+#define COARSE_WIDTH_FACTOR 2.0
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static double
+median_width (const VtDurationModel *model)
+{
+  double widths[VT_DURATION_MODEL_CAPACITY];
+
+  for (guint i = 0; i < model->n_samples; i++)
+    widths[i] = model->samples[i].high - model->samples[i].low;
+  qsort (widths, model->n_samples, sizeof (double), compare_doubles);
+
+  return widths[model->n_samples / 2];
+}
+
+/*
+ * vt_duration_model_estimate:
+ * @estimate: (out caller-allocates): where the jobs ended
+ *
+ * Returns: %FALSE when the model holds no sample
+ */
+gboolean
+vt_duration_model_estimate (const VtDurationModel *model,
+                            VtDurationEstimate    *estimate)
+{
+  double width, coarse, shortest = G_MAXDOUBLE, longest = 0;
+  guint n_fine = 0;
+
+  if (model->n_samples == 0)
+    return FALSE;
+
+  width = median_width (model);
+  coarse = COARSE_WIDTH_FACTOR * width;
+  estimate->n_points = 0;
+
+  for (guint i = 0; i < model->n_samples; i++)
+    {
+      const Interval *sample = &model->samples[i];
+
+      if (sample->high - sample->low <= coarse)
+        {
+          estimate->points[estimate->n_points++] = (sample->low + sample->high) / 2;
+          shortest = MIN (shortest, sample->low);
+          longest = MAX (longest, sample->high);
+          n_fine++;
+        }
+    }
+
+  /* Too few narrow samples to stand on: take every middle. */
+  if (n_fine < VT_DURATION_MODEL_MIN_SAMPLES)
+    {
+      estimate->n_points = 0;
+      for (guint i = 0; i < model->n_samples; i++)
+        estimate->points[estimate->n_points++] =
+          (model->samples[i].low + model->samples[i].high) / 2;
+    }
+  else
+    {
+      for (guint i = 0; i < model->n_samples; i++)
+        {
+          const Interval *sample = &model->samples[i];
+
+          if (sample->high - sample->low <= coarse)
+            continue;
+          if (sample->high <= shortest + width)
+            estimate->points[estimate->n_points++] = MAX (sample->high - width / 2, 0.0);
+          else if (sample->low >= longest - width)
+            estimate->points[estimate->n_points++] = sample->low + width / 2;
+        }
+    }
+
+  qsort (estimate->points, estimate->n_points, sizeof (double), compare_doubles);
+  return TRUE;
+}
+
+/* The share of jobs that had ended by @seconds. */
+double
+vt_duration_estimate_cdf (const VtDurationEstimate *estimate,
+                          double                    seconds)
+{
+  guint low = 0, high = estimate->n_points;
+
+  /* The number of points at or below @seconds, by bisection. */
+  while (low < high)
+    {
+      guint middle = low + (high - low) / 2;
+
+      if (estimate->points[middle] <= seconds)
+        low = middle + 1;
+      else
+        high = middle;
+    }
+
+  return estimate->n_points > 0 ? (double) low / estimate->n_points : 0.0;
+}
+
+static guint
+quantile_index (const VtDurationEstimate *estimate,
+                double                    q)
+{
+  double rank = ceil (CLAMP (q, 0.0, 1.0) * estimate->n_points);
+
+  return (guint) CLAMP (rank, 1, estimate->n_points) - 1;
+}
+
+/* The smallest point by which a share @q of the jobs had ended. */
+double
+vt_duration_estimate_quantile (const VtDurationEstimate *estimate,
+                               double                    q)
+{
+  return estimate->points[quantile_index (estimate, q)];
+}
+
+/* How far apart points lie about quantile @q: the mean gap over the few
+ * points on its inner side (the median's way), which says how far past
+ * the points at an edge the next job may well end. */
+#define SPACING_POINTS 3
+
+double
+vt_duration_estimate_spacing (const VtDurationEstimate *estimate,
+                              double                    q)
+{
+  guint i = quantile_index (estimate, q);
+  guint k = MIN (SPACING_POINTS, estimate->n_points - 1);
+
+  if (k == 0)
+    return 0.0;
+  if (q < 0.5)
+    return (estimate->points[MIN (i + k, estimate->n_points - 1)] - estimate->points[i]) / k;
+  return (estimate->points[i] - estimate->points[i >= k ? i - k : 0]) / k;
 }

@@ -26,6 +26,9 @@ typedef struct
   double       max_interval;   /* ceiling for hinted waits */
 } VtScheduleConfig;
 
+gboolean vt_schedule_config_equal (const VtScheduleConfig *a,
+                                   const VtScheduleConfig *b);
+
 /* What the server told us about the next poll; negative means absent. */
 typedef struct
 {
@@ -44,11 +47,28 @@ gboolean vt_schedule_fit_deadline (const VtScheduleConfig *config,
                                    double                  elapsed,
                                    double                  delay,
                                    double                 *fitted);
+/* The polls a learned schedule places, in seconds since the first
+ * request: evenly @step apart over where the learned jobs end, then
+ * further apart to the deadline. @shift, a share of the step in
+ * [-0.5, 0.5], moves one watch's polls (not the last one, on the
+ * deadline): watches started together do not poll together, and polls
+ * at every phase keep what is learned from them sharp. Whoever follows
+ * the plan sets it. */
+#define VT_SCHEDULE_PLAN_MAX_POLLS 64
+
+typedef struct
+{
+  guint  n_polls;
+  double step;
+  double shift;
+  double polls[VT_SCHEDULE_PLAN_MAX_POLLS];
+} VtSchedulePlan;
+
 gboolean vt_schedule_next_delay   (const VtScheduleConfig *config,
                                    guint                   attempts,
                                    double                  elapsed,
                                    const VtScheduleHints  *hints,
-                                   const VtDurationModel  *model,
+                                   const VtSchedulePlan   *plan,
                                    GRand                  *rand,
                                    double                 *delay);
 gboolean vt_schedule_retry_delay  (const VtScheduleConfig *config,
@@ -75,8 +95,14 @@ typedef struct
 double   vt_schedule_eta_wait     (const VtScheduleConfig *config,
                                    const VtEtaSample      *previous,
                                    const VtEtaSample      *current);
-gboolean vt_schedule_learned_delay (const VtScheduleConfig *config,
-                                    const VtDurationModel  *model,
+double   vt_schedule_expected_requests (const VtDurationEstimate *estimate,
+                                        const double             *polls,
+                                        guint                     n_polls);
+gboolean vt_schedule_plan_build   (const VtScheduleConfig   *config,
+                                   const VtDurationEstimate *estimate,
+                                   VtSchedulePlan           *plan);
+gboolean vt_schedule_planned_delay (const VtScheduleConfig *config,
+                                    const VtSchedulePlan   *plan,
                                     guint                   attempts,
                                     double                  elapsed,
                                     double                 *delay);

@@ -14,6 +14,20 @@
 
 #include "vt-schedule-private.h"
 
+gboolean
+vt_schedule_config_equal (const VtScheduleConfig *a,
+                          const VtScheduleConfig *b)
+{
+  return a->initial_wait == b->initial_wait &&
+         a->backoff_factor == b->backoff_factor &&
+         a->jitter == b->jitter &&
+         a->jitter_mode == b->jitter_mode &&
+         a->max_attempts == b->max_attempts &&
+         a->max_wait_time == b->max_wait_time &&
+         a->min_interval == b->min_interval &&
+         a->max_interval == b->max_interval;
+}
+
 /*
  * vt_schedule_backoff:
  * @attempts: requests made so far, all of which saw "pending" (>= 1)
@@ -106,7 +120,7 @@ vt_schedule_fit_deadline (const VtScheduleConfig *config,
  * @attempts: requests made so far (>= 1)
  * @elapsed: seconds since the first request
  * @hints: (nullable): what the last response suggested
- * @model: (nullable): the durations learned on this server
+ * @plan: (nullable): the polls placed by what was learned of this server
  * @delay: (out): seconds to wait before the next request
  *
  * Returns: %FALSE when the watch must stop with a timeout: the attempts are
@@ -117,7 +131,7 @@ vt_schedule_next_delay (const VtScheduleConfig *config,
                         guint                   attempts,
                         double                  elapsed,
                         const VtScheduleHints  *hints,
-                        const VtDurationModel  *model,
+                        const VtSchedulePlan   *plan,
                         GRand                  *rand,
                         double                 *delay)
 {
@@ -131,8 +145,8 @@ vt_schedule_next_delay (const VtScheduleConfig *config,
   if (wait >= 0)
     return vt_schedule_fit_deadline (config, elapsed, wait, delay);
 
-  if (vt_schedule_learned_delay (config, model, attempts, elapsed, delay))
-    return TRUE;
+  if (plan != NULL)
+    return vt_schedule_planned_delay (config, plan, attempts, elapsed, delay);
 
   wait = vt_schedule_backoff (config, attempts, rand);
   return vt_schedule_fit_deadline (config, elapsed, wait, delay);
@@ -248,69 +262,288 @@ vt_schedule_eta_wait (const VtScheduleConfig *config,
   return current->eta / factor * (ETA_MARGIN + stretch);
 }
 
-/* Learned schedule. Polls go on a grid of the learned distribution's
- * quantiles, each cell holding the same share of jobs: dense where jobs
- * end, sparse where few do, the same expected number of polls whatever
- * the durations. Each wait is also kept between two fractions of the time
- * elapsed: the upper bounds the delay relative to the job's length in a
- * long tail, the lower stops polls crowding where cells are narrow. */
-#define LEARNED_GRID_CELLS 8
-#define LEARNED_RELATIVE_MIN_STEP 0.05
-#define LEARNED_RELATIVE_STEP 0.15
-/* The first poll goes where the shortest jobs end. */
-#define LEARNED_FIRST_QUANTILE 0.02
-/* Past the longest job seen (with this slack), the model knows nothing. */
-#define LEARNED_TAIL_SLACK 1.25
+/* The learned schedule
+ *
+ * With the durations learned on a server, polls go where jobs end:
+ * evenly spaced over the span from where the shortest end to where all
+ * but PLAN_TAIL_SHARE of them have, each edge pushed out by the points'
+ * spacing there (the next job may end a little past anything seen), then
+ * further apart to the deadline, which keeps its last request. The step
+ * is the smallest that fits the attempts and costs, in expectation over
+ * the learned jobs, at most PLAN_BUDGET_SHARE of the requests the plain
+ * backoff would make on them before its deadline request: learning saves
+ * requests and spends what it saves on a shorter delay.
+ *
+ * Even spacing, not denser polls where jobs end more often: the delay a
+ * job sees is the gap it ends in, so equal gaps bound every job's delay
+ * alike, which is what a caller waiting on one job cares about.
+ *
+ * The first poll is half a step into the span and each watch shifts the
+ * whole plan by its own share of a step, so that over many watches the
+ * span's edges are polled at every phase: jobs that end before the first
+ * poll or after the even polls show up as the estimate's outliers and
+ * move the next plan's edges out; a plan that always polled first at the
+ * same instant would never learn that jobs end earlier. Two attempts are
+ * kept past the even polls when there are enough: one a step further, so
+ * that a span that ends a little early costs a step, not a wait for the
+ * deadline, and the deadline's. */
+#define PLAN_FIRST_SHARE 0.002
+#define PLAN_TAIL_SHARE 0.04
+#define PLAN_BUDGET_SHARE 0.85
+#define PLAN_TAIL_POLLS 2
+/* Bisection steps for the step: far finer than any timer. */
+#define PLAN_SEARCH_STEPS 60
 
-/* The smallest wait that still reaches the deadline within the requests
- * left, if every later wait grows by the same factor. Without it a capped
- * watch would spend its attempts early and time out on a long job. */
-static double
-budget_step (const VtScheduleConfig *config,
-             guint                   attempts,
-             double                  elapsed)
+/*
+ * vt_schedule_expected_requests:
+ * @polls: (array length=n_polls): polls after the first request, in
+ *   seconds since it
+ *
+ * The requests a watch following @polls makes on average over
+ * @estimate's jobs: the first, and each poll whose previous request still
+ * saw the job pending.
+ */
+double
+vt_schedule_expected_requests (const VtDurationEstimate *estimate,
+                               const double             *polls,
+                               guint                     n_polls)
 {
-  guint left;
+  double expected = 1.0;
 
-  if (config->max_attempts == 0 || attempts >= config->max_attempts || elapsed <= 0)
-    return 0.0;
+  for (guint i = 0; i < n_polls; i++)
+    expected += 1.0 - vt_duration_estimate_cdf (estimate, i == 0 ? 0.0 : polls[i - 1]);
 
-  left = config->max_attempts - attempts;
-  return elapsed * (pow (config->max_wait_time / elapsed, 1.0 / left) - 1.0);
+  return expected;
 }
 
+static guint
+polls_allowed (const VtScheduleConfig *config)
+{
+  if (config->max_attempts == 0)
+    return VT_SCHEDULE_PLAN_MAX_POLLS;
+  return MIN (config->max_attempts - 1, VT_SCHEDULE_PLAN_MAX_POLLS);
+}
+
+/* The plain backoff's polls, without jitter, up to the last one its own
+ * steps reach before the deadline: what the plan must beat. (Its extra
+ * request on the deadline is a safety net the plan keeps too.) */
+static guint
+backoff_polls (const VtScheduleConfig *config,
+               double                 *polls)
+{
+  guint allowed = polls_allowed (config), n = 0;
+  double t = 0;
+
+  while (n < allowed)
+    {
+      t += config->initial_wait * pow (config->backoff_factor, n);
+      if (t >= config->max_wait_time)
+        break;
+      polls[n++] = t;
+    }
+
+  return n;
+}
+
+static gboolean
+plan_add (VtSchedulePlan *plan,
+          guint           allowed,
+          double          t)
+{
+  if (plan->n_polls >= allowed)
+    return FALSE;
+  plan->polls[plan->n_polls++] = t;
+  return TRUE;
+}
+
+static double
+tail_wait (const VtScheduleConfig *config,
+           double                  previous)
+{
+  double wait = previous * MAX (config->backoff_factor, 1.0);
+
+  return config->max_interval > 0 ? MIN (wait, config->max_interval) : wait;
+}
+
+/* The tail, from the even polls' last to the deadline: one more step,
+ * then waits growing by the backoff factor or, when the attempts left
+ * cannot pay for that, by whatever factor reaches the deadline with the
+ * last one. */
+static gboolean
+plan_lay_tail (const VtScheduleConfig *config,
+               guint                   allowed,
+               VtSchedulePlan         *plan)
+{
+  double deadline = config->max_wait_time;
+  double t = plan->polls[plan->n_polls - 1];
+  double wait = plan->step;
+  guint left = allowed - plan->n_polls;
+  guint needed = 0;
+
+  if (left >= 2 && t + wait < deadline)
+    {
+      t += wait;
+      plan_add (plan, allowed, t);
+      left--;
+    }
+
+  for (double u = t, w = wait; u < deadline && needed <= left; needed++)
+    {
+      w = tail_wait (config, w);
+      u += w;
+    }
+
+  if (needed <= left)
+    {
+      while (t < deadline)
+        {
+          wait = tail_wait (config, wait);
+          t = MIN (t + wait, deadline);
+          plan_add (plan, allowed, t);
+        }
+      return TRUE;
+    }
+
+  if (left == 0 || t <= 0)
+    return FALSE;
+
+  for (guint i = 1; i <= left; i++)
+    plan_add (plan, allowed, i == left ? deadline : t * pow (deadline / t, (double) i / left));
+  return TRUE;
+}
+
+/* Polls @step apart from @first + @step / 2 until one is past
+ * @bulk_end, then the tail, for which PLAN_TAIL_POLLS attempts are kept
+ * when there are enough. %FALSE when the attempts do not allow it. */
+static gboolean
+plan_lay_out (const VtScheduleConfig *config,
+              double                  first,
+              double                  bulk_end,
+              double                  step,
+              VtSchedulePlan         *plan)
+{
+  guint allowed = polls_allowed (config);
+  guint for_bulk = allowed > 2 * PLAN_TAIL_POLLS ? allowed - PLAN_TAIL_POLLS : allowed - 1;
+  double deadline = config->max_wait_time;
+  double t = first + step / 2;
+
+  plan->n_polls = 0;
+  plan->step = step;
+  plan->shift = 0;
+
+  for (;;)
+    {
+      if (!plan_add (plan, for_bulk, MIN (t, deadline)))
+        return FALSE;
+      if (t >= bulk_end || t >= deadline)
+        break;
+      t += step;
+    }
+
+  return t >= deadline || plan_lay_tail (config, allowed, plan);
+}
+
+/*
+ * vt_schedule_plan_build:
+ * @estimate: (nullable): the durations learned on this server
+ * @plan: (out caller-allocates): where to poll
+ *
+ * Returns: %FALSE when nothing is learned yet, or no plan fits the
+ * attempts and the budget: the backoff then rules.
+ */
 gboolean
-vt_schedule_learned_delay (const VtScheduleConfig *config,
-                           const VtDurationModel  *model,
+vt_schedule_plan_build (const VtScheduleConfig   *config,
+                        const VtDurationEstimate *estimate,
+                        VtSchedulePlan           *plan)
+{
+  double backoff[VT_SCHEDULE_PLAN_MAX_POLLS];
+  double first, bulk_end, budget, low, high;
+  guint n_backoff;
+
+  if (estimate == NULL || estimate->n_points < VT_DURATION_MODEL_MIN_SAMPLES ||
+      config->max_wait_time <= 0 || (config->max_attempts != 0 && config->max_attempts < 2))
+    return FALSE;
+
+  first = MAX (vt_duration_estimate_quantile (estimate, PLAN_FIRST_SHARE) -
+               vt_duration_estimate_spacing (estimate, PLAN_FIRST_SHARE), 0.0);
+  bulk_end = MIN (vt_duration_estimate_quantile (estimate, 1.0 - PLAN_TAIL_SHARE) +
+                  vt_duration_estimate_spacing (estimate, 1.0 - PLAN_TAIL_SHARE),
+                  config->max_wait_time);
+  n_backoff = backoff_polls (config, backoff);
+  budget = PLAN_BUDGET_SHARE * vt_schedule_expected_requests (estimate, backoff, n_backoff);
+
+  low = MAX (config->min_interval, config->max_wait_time * 1e-6);
+  high = config->max_interval > 0 ? MIN (config->max_interval, config->max_wait_time)
+                                   : config->max_wait_time;
+  if (low > high)
+    return FALSE;
+
+  /* The smallest step that fits: fewer polls for a longer one, so both
+   * tests only get easier as the step grows. */
+  if (!plan_lay_out (config, first, bulk_end, high, plan) ||
+      vt_schedule_expected_requests (estimate, plan->polls, plan->n_polls) > budget)
+    return FALSE;
+
+  for (guint i = 0; i < PLAN_SEARCH_STEPS; i++)
+    {
+      double step = sqrt (low * high);
+
+      if (plan_lay_out (config, first, bulk_end, step, plan) &&
+          vt_schedule_expected_requests (estimate, plan->polls, plan->n_polls) <= budget)
+        high = step;
+      else
+        low = step;
+    }
+
+  return plan_lay_out (config, first, bulk_end, high, plan);
+}
+
+/* Where the plan's @i-th poll falls for the watch following it: shifted
+ * by its share of a step, but for the deadline's. */
+static double
+plan_poll_at (const VtScheduleConfig *config,
+              const VtSchedulePlan   *plan,
+              guint                   i)
+{
+  if (plan->polls[i] >= config->max_wait_time)
+    return config->max_wait_time;
+  return CLAMP (plan->polls[i] + plan->shift * plan->step, 0.0, config->max_wait_time);
+}
+
+/*
+ * vt_schedule_planned_delay:
+ * @attempts: requests made so far (>= 1)
+ * @elapsed: seconds since the first request
+ * @delay: (out): seconds to wait before the next request
+ *
+ * The wait until the plan's next poll. A watch with fewer attempts left
+ * than the plan has polls (retries spent some) skips the earliest ones it
+ * cannot pay for, never the last, on the deadline.
+ *
+ * Returns: %FALSE when the budget is used up
+ */
+gboolean
+vt_schedule_planned_delay (const VtScheduleConfig *config,
+                           const VtSchedulePlan   *plan,
                            guint                   attempts,
                            double                  elapsed,
                            double                 *delay)
 {
-  double first, longest, level, target, wait;
+  guint next = 0, remaining;
+  double wait;
 
-  if (model == NULL || vt_duration_model_size (model) < VT_DURATION_MODEL_MIN_SAMPLES)
+  while (next < plan->n_polls && plan_poll_at (config, plan, next) <= elapsed)
+    next++;
+  if (next == plan->n_polls)
+    return vt_schedule_fit_deadline (config, elapsed, config->max_wait_time - elapsed, delay);
+
+  remaining = plan->n_polls - next;
+  if (config->max_attempts > 0 && remaining > config->max_attempts - MIN (attempts, config->max_attempts))
+    next += remaining - (config->max_attempts - MIN (attempts, config->max_attempts));
+  if (next >= plan->n_polls)
     return FALSE;
 
-  first = vt_duration_model_quantile (model, LEARNED_FIRST_QUANTILE);
-  longest = vt_duration_model_quantile (model, 1.0);
-
-  if (elapsed > longest * LEARNED_TAIL_SLACK)
-    return FALSE;
-
-  if (elapsed < first)
-    wait = first - elapsed;
-  else
-    {
-      level = vt_duration_model_cdf (model, elapsed);
-      level = (floor (level * LEARNED_GRID_CELLS) + 1) / LEARNED_GRID_CELLS;
-      target = vt_duration_model_quantile (model, level);
-      wait = CLAMP (target - elapsed,
-                    LEARNED_RELATIVE_MIN_STEP * elapsed,
-                    LEARNED_RELATIVE_STEP * elapsed);
-      wait = MAX (wait, budget_step (config, attempts, elapsed));
-    }
-
-  wait = MAX (wait, config->min_interval);
+  wait = MAX (plan_poll_at (config, plan, next) - elapsed, config->min_interval);
   if (config->max_interval > 0)
     wait = MIN (wait, config->max_interval);
 

@@ -58,7 +58,12 @@ struct _VtWatch
   guint           failures;    /* consecutive transient failures */
   guint           protocol_failures;
   int             last_status;
-  double          last_pending_at;  /* elapsed at the last "pending", or -1 */
+  double          last_pending_at;  /* elapsed when the request that last saw
+                                     * "pending" went out, or -1 */
+  double          plan_shift;       /* this watch's shift of a learned plan */
+  VtSchedulePlan  plan;             /* the learned plan it follows, if planned */
+  gboolean        planned;
+  gboolean        plan_fetched;
   double          last_progress;
   double          last_eta;
   VtEtaSample     previous_eta;
@@ -128,10 +133,9 @@ vt_watch_cancel_request (VtWatch *watch)
 
 /* Files what this job taught us: how long it took, and what the server
  * can do. Push channels see the end as it happens; a poll only knows it
- * came between the last "pending" and now, and files the middle (filing
- * the interval itself, spread evenly, measured worse in vt-bench: the
- * wide intervals of the first, backoff-scheduled watches blur the model
- * for long after). */
+ * came after the server answered "pending" (no earlier than that request
+ * went out) and before the final answer arrived, and files that
+ * interval. */
 static void
 vt_watch_learn (VtWatch *watch)
 {
@@ -140,10 +144,10 @@ vt_watch_learn (VtWatch *watch)
 
   /* A job already over at the first answer says nothing of its length. */
   if (watch->last_pending_at >= 0)
-    ended_after = watch->channel == VT_STRATEGY_POLL ? (watch->last_pending_at + now) / 2 : now;
+    ended_after = watch->channel == VT_STRATEGY_POLL ? watch->last_pending_at : now;
 
   vt_client_learn (watch->client, watch->options.base_url,
-                   watch->options.capabilities, ended_after, ended_after);
+                   watch->options.capabilities, ended_after, ended_after >= 0 ? now : -1.0);
 }
 
 /* The single way out: every path that ends a watch, the final status,
@@ -187,7 +191,8 @@ vt_watch_observe (VtWatch                *watch,
 {
   if (observation->status == VT_STATUS_PENDING)
     {
-      watch->last_pending_at = vt_watch_elapsed (watch);
+      /* The server saw the job pending after this request went out. */
+      watch->last_pending_at = (watch->sent_us - watch->started_us) / (double) G_USEC_PER_SEC;
 
       if (observation->progress != watch->last_progress ||
           observation->eta != watch->last_eta)
@@ -304,7 +309,6 @@ vt_watch_on_pending (VtWatch    *watch,
     FALSE,
   };
   VtScheduleHints hints = exchange->hints;
-  g_autoptr(VtDurationModel) model = NULL;
   double delay;
 
   if (exchange->observation.elapsed >= 0)
@@ -343,10 +347,19 @@ vt_watch_on_pending (VtWatch    *watch,
   hints.eta = vt_schedule_eta_wait (&watch->options.schedule, &watch->previous_eta, &current);
   watch->previous_eta = current;
 
-  model = vt_client_dup_model (watch->client, watch->options.base_url);
+  /* One plan for the whole watch, the one that stood when it started:
+   * its attempts are counted for that plan, and a plan made while jobs
+   * started with it are still running knows their short ones best. */
+  if (!watch->plan_fetched)
+    {
+      watch->planned = vt_client_get_plan (watch->client, watch->options.base_url,
+                                           &watch->options.schedule, &watch->plan);
+      watch->plan.shift = watch->plan_shift;
+      watch->plan_fetched = TRUE;
+    }
   if (!vt_schedule_next_delay (&watch->options.schedule, watch->requests,
                                vt_watch_elapsed (watch), &hints,
-                               model, watch->rand, &delay))
+                               watch->planned ? &watch->plan : NULL, watch->rand, &delay))
     {
       vt_watch_give_up (watch);
       return;
@@ -673,6 +686,11 @@ vt_watch_start (VtClient             *client,
   watch->last_eta = -1.0;
   watch->previous_eta = VT_ETA_SAMPLE_NONE;
   watch->channel = vt_watch_first_channel (watch);
+  /* Watches started together and following one learned plan would poll
+   * together: each shifts it by its own share of a step (unless the
+   * caller asked for no randomness at all). */
+  if (options->schedule.jitter > 0)
+    watch->plan_shift = g_rand_double_range (watch->rand, -0.5, 0.5);
   g_task_set_task_data (task, watch, (GDestroyNotify) vt_watch_free);
 
   /* Cancellation is noticed by a source on the task's context, so it
@@ -708,3 +726,4 @@ vt_watch_cancel (VtWatch *watch)
                      g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                           "The operation was cancelled"));
 }
+
