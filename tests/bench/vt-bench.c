@@ -118,6 +118,8 @@ typedef struct
   GPtrArray     *strategies;  /* const StrategySpec *, in run order */
   char          *json_path;
   char          *csv_path;
+  char          *jobs_csv_path;
+  GString       *jobs_csv;       /* per-job lines so far, with --jobs-csv */
   char          *plot_path;
 } BenchConfig;
 
@@ -129,6 +131,9 @@ bench_config_clear (BenchConfig *config)
   g_clear_pointer (&config->json_path, g_free);
   g_clear_pointer (&config->jitter_mode, g_free);
   g_clear_pointer (&config->csv_path, g_free);
+  g_clear_pointer (&config->jobs_csv_path, g_free);
+  if (config->jobs_csv != NULL)
+    g_string_free (config->jobs_csv, TRUE);
   g_clear_pointer (&config->plot_path, g_free);
 }
 
@@ -264,6 +269,9 @@ iterate_while_nonzero (const guint *counter)
 /* Counting requests: every SoupSession in the process, VtClient's too */
 
 static GArray *recorded_requests;  /* gint64 monotonic µs, NULL: not recording */
+static GHashTable *recorded_jobs;  /* job id → BenchJob, for requests per job */
+
+static void count_job_request (const char *path);
 
 static gboolean
 on_message_starting (GSignalInvocationHint *hint,
@@ -279,7 +287,10 @@ on_message_starting (GSignalInvocationHint *hint,
   if (recorded_requests != NULL &&
       g_str_equal (soup_message_get_method (msg), "GET") &&
       !g_str_equal (path, "/metrics"))
-    g_array_append_val (recorded_requests, now);
+    {
+      g_array_append_val (recorded_requests, now);
+      count_job_request (path);
+    }
 
   return TRUE;
 }
@@ -318,11 +329,29 @@ typedef struct
   SoupSession *session;
   guint        attempts;
   guint        pending_answers;
+  guint        requests;      /* GETs for it, whoever made them */
 
   /* VtClient, in the one-client-per-job mode */
   VtClient    *client;
   gulong       status_handler;
 } BenchJob;
+
+/* /jobs/{id} and /jobs/{id}/events both count for job {id}. */
+static void
+count_job_request (const char *path)
+{
+  g_autofree char *id = NULL;
+  BenchJob *job;
+
+  if (recorded_jobs == NULL || !g_str_has_prefix (path, "/jobs/"))
+    return;
+  id = g_strdup (path + strlen ("/jobs/"));
+  if (strchr (id, '/') != NULL)
+    *strchr (id, '/') = '\0';
+  job = g_hash_table_lookup (recorded_jobs, id);
+  if (job != NULL)
+    job->requests++;
+}
 
 static void
 bench_job_free (BenchJob *job)
@@ -625,9 +654,11 @@ phase_run (Phase       *phase,
   iterate_while_nonzero (&phase->n_posting);
 
   recorded_requests = requests;
+  recorded_jobs = phase->by_id;
   phase_start_followers (phase, start_mono);
   iterate_while_nonzero (&phase->n_busy);
   recorded_requests = NULL;
+  recorded_jobs = NULL;
 
   if (!g_cancellable_is_cancelled (phase->cancellable))
     g_source_remove (watchdog);
@@ -1196,6 +1227,30 @@ warm_up_client (const BenchConfig  *config,
   return TRUE;
 }
 
+/* One line per job: what it took to follow, in unscaled seconds. */
+static void
+append_jobs_csv (GString     *out,
+                 const Phase *phase)
+{
+  for (guint i = 0; i < phase->jobs->len; i++)
+    {
+      BenchJob *job = g_ptr_array_index (phase->jobs, i);
+      char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+      g_string_append_printf (out, "%s,%s,%u,", phase->spec->name,
+                              g_ascii_formatd (number, sizeof number, "%.4f", job->duration),
+                              job->requests);
+      if (job->seen_wall_us != 0)
+        g_string_append (out, g_ascii_formatd (number, sizeof number, "%.4f",
+                                               (job->seen_wall_us - job->done_wall_us) /
+                                               (double) G_USEC_PER_SEC / phase->config->time_scale));
+      g_string_append_printf (out, ",%s\n",
+                              job->failure != NULL ? "failed" :
+                              job->final_status == VT_STATUS_TIMEOUT ? "timeout" :
+                              job->final_status == VT_STATUS_ERROR ? "error" : "completed");
+    }
+}
+
 static BenchRow *
 run_strategy (const BenchConfig  *config,
               const StrategySpec *spec,
@@ -1230,6 +1285,8 @@ run_strategy (const BenchConfig  *config,
     row->server_requests_per_job = (after - before) / (double) n_jobs;
   bench_row_add_delays (row, phase);
   bench_row_add_rate (row, phase, requests);
+  if (config->jobs_csv != NULL)
+    append_jobs_csv (config->jobs_csv, phase);
   if (row->failed == n_jobs)
     row->failure = g_strdup_printf ("every watch failed: %s", row->note);
 
@@ -1537,6 +1594,8 @@ parse_options (BenchConfig  *config,
       "Spread each VtClient's first request over S seconds (default: 0, at once)", "S" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &config->json_path, "Also write the results as JSON", "FILE" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &config->csv_path, "Also write the results as CSV", "FILE" },
+    { "jobs-csv", 0, 0, G_OPTION_ARG_FILENAME, &config->jobs_csv_path,
+      "Also write every job's duration, requests and delay as CSV", "FILE" },
     { "plot", 0, 0, G_OPTION_ARG_FILENAME, &config->plot_path,
       "Also plot p95 delay against requests per job", "FILE.png" },
     { NULL }
@@ -1560,6 +1619,8 @@ parse_options (BenchConfig  *config,
   config->warm_up = warm_up;
   config->warm_up_batch = warm_up_batch;
   config->seed = seed;
+  if (config->jobs_csv_path != NULL)
+    config->jobs_csv = g_string_new ("strategy,duration,requests,delay,outcome\n");
   if (config->durations_text == NULL)
     config->durations_text = g_strdup ("uniform:20:40");
 
@@ -1607,6 +1668,9 @@ write_outputs (const BenchConfig  *config,
   if (config->json_path != NULL && !write_json (config, rows, burst, error))
     return FALSE;
   if (config->csv_path != NULL && !write_csv (config, rows, error))
+    return FALSE;
+  if (config->jobs_csv_path != NULL &&
+      !g_file_set_contents (config->jobs_csv_path, config->jobs_csv->str, config->jobs_csv->len, error))
     return FALSE;
   if (config->plot_path != NULL && !write_plot (config, rows, error))
     return FALSE;
