@@ -910,8 +910,9 @@ log_plan (const char            *base_url,
 }
 
 /* Where a watch with @config should poll @base_url's jobs, by what was
- * learned of them so far: %FALSE when too little is. Asked before each
- * wait, so jobs that end while others run improve the others. */
+ * learned of them so far: %FALSE when too little is. Asked once per
+ * watch, at its first "pending": what one job teaches serves the watches
+ * that start after it ends. */
 gboolean
 vt_client_get_plan (VtClient               *self,
                     const char             *base_url,

@@ -348,8 +348,8 @@ vt_watch_on_pending (VtWatch    *watch,
   watch->previous_eta = current;
 
   /* One plan for the whole watch, the one that stood when it started:
-   * its attempts are counted for that plan, and a plan made while jobs
-   * started with it are still running knows their short ones best. */
+   * its attempts are counted for that plan, and a plan remade while a
+   * batch of jobs runs would have learned only the batch's short ones. */
   if (!watch->plan_fetched)
     {
       watch->planned = vt_client_get_plan (watch->client, watch->options.base_url,
@@ -726,4 +726,3 @@ vt_watch_cancel (VtWatch *watch)
                      g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                           "The operation was cancelled"));
 }
-
