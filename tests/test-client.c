@@ -1208,7 +1208,8 @@ test_eta_on_server_clock (Fixture       *f,
   double last_wait;
 
   script (f, "/jobs/j", replies);
-  g_object_set (f->client, "strategy", VT_STRATEGY_POLL, "min-interval", S (0.001), NULL);
+  g_object_set (f->client, "strategy", VT_STRATEGY_POLL, "min-interval", S (0.001),
+                "max-wait-time", S (5.0), NULL);
   g_assert_cmpint (follow (f, "j", NULL, &error), ==, VT_STATUS_COMPLETED);
   g_assert_no_error (error);
   assert_statuses (f, 2, VT_STATUS_PENDING, VT_STATUS_COMPLETED);
