@@ -98,24 +98,20 @@ struct _VtClient
 };
 
 /* What the client learned about one server, and the plan it makes of it:
- * both are remade when the model changed, the plan also when a watch's
- * settings differ from the last. */
+ * remade when the model changed, or when a watch's settings differ from
+ * the last. */
 typedef struct
 {
   VtDurationModel    *model;
   guint               capabilities;
   gboolean            capabilities_known;
 
-  VtDurationEstimate  estimate;
-  guint64             estimate_version;  /* the model's version it was fitted at */
-  gboolean            estimated;
   VtScheduleConfig    plan_config;
   VtSchedulePlan      plan;
-  guint64             plan_version;      /* the estimate's version it was built on */
+  guint64             plan_version;      /* the model's version it was made at */
   gboolean            planned;           /* plan_* are set */
   gboolean            plan_usable;
 } ServerKnowledge;
-
 
 static void
 server_knowledge_free (ServerKnowledge *knowledge)
@@ -876,19 +872,6 @@ vt_client_learn (VtClient   *self,
   g_mutex_unlock (&self->lock);
 }
 
-/* Called with the lock held. */
-static void
-server_knowledge_refit (ServerKnowledge *knowledge)
-{
-  guint64 version = vt_duration_model_version (knowledge->model);
-
-  if (knowledge->estimated && version == knowledge->estimate_version)
-    return;
-
-  knowledge->estimated = vt_duration_model_estimate (knowledge->model, &knowledge->estimate);
-  knowledge->estimate_version = version;
-}
-
 static void
 log_plan (const char            *base_url,
           const ServerKnowledge *knowledge)
@@ -906,7 +889,7 @@ log_plan (const char            *base_url,
   for (guint i = 0; i < knowledge->plan.n_polls; i++)
     g_string_append_printf (polls, " %.3f", knowledge->plan.polls[i]);
   g_debug ("%s: learned plan from %u samples, step %.3f s, polls at%s", base_url,
-           knowledge->estimate.n_points, knowledge->plan.step, polls->str);
+           vt_duration_model_size (knowledge->model), knowledge->plan.step, polls->str);
 }
 
 /* Where a watch with @config should poll @base_url's jobs, by what was
@@ -920,19 +903,21 @@ vt_client_get_plan (VtClient               *self,
                     VtSchedulePlan         *plan)
 {
   ServerKnowledge *knowledge;
+  VtDurationEstimate estimate;
+  guint64 version;
   gboolean usable;
 
   g_mutex_lock (&self->lock);
   knowledge = lookup_server (self, base_url);
-  server_knowledge_refit (knowledge);
+  version = vt_duration_model_version (knowledge->model);
 
-  if (!knowledge->planned || knowledge->plan_version != knowledge->estimate_version ||
+  if (!knowledge->planned || knowledge->plan_version != version ||
       !vt_schedule_config_equal (&knowledge->plan_config, config))
     {
-      knowledge->plan_usable = knowledge->estimated &&
-                               vt_schedule_plan_build (config, &knowledge->estimate, &knowledge->plan);
+      knowledge->plan_usable = vt_duration_model_estimate (knowledge->model, &estimate) &&
+                               vt_schedule_plan_build (config, &estimate, &knowledge->plan);
       knowledge->plan_config = *config;
-      knowledge->plan_version = knowledge->estimate_version;
+      knowledge->plan_version = version;
       knowledge->planned = TRUE;
       log_plan (base_url, knowledge);
     }

@@ -28,7 +28,6 @@ typedef struct
 
 VtDurationModel *vt_duration_model_new      (void);
 void             vt_duration_model_free     (VtDurationModel       *model);
-VtDurationModel *vt_duration_model_copy     (const VtDurationModel *model);
 void             vt_duration_model_add      (VtDurationModel       *model,
                                              double                 seconds);
 void             vt_duration_model_add_interval (VtDurationModel   *model,

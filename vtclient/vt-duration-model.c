@@ -59,12 +59,6 @@ vt_duration_model_free (VtDurationModel *model)
   g_free (model);
 }
 
-VtDurationModel *
-vt_duration_model_copy (const VtDurationModel *model)
-{
-  return g_memdup2 (model, sizeof *model);
-}
-
 /*
  * vt_duration_model_add_interval:
  *

@@ -375,35 +375,29 @@ plan_lay_tail (const VtScheduleConfig *config,
                VtSchedulePlan         *plan)
 {
   double deadline = config->max_wait_time;
-  double t = plan->polls[plan->n_polls - 1];
-  double wait = plan->step;
-  guint left = allowed - plan->n_polls;
-  guint needed = 0;
+  double t, wait = plan->step;
+  guint kept, left;
 
-  if (left >= 2 && t + wait < deadline)
+  if (allowed - plan->n_polls >= 2 && plan->polls[plan->n_polls - 1] + wait < deadline)
+    plan_add (plan, allowed, plan->polls[plan->n_polls - 1] + wait);
+
+  /* Growing waits, as long as the attempts last. */
+  kept = plan->n_polls;
+  t = plan->polls[kept - 1];
+  while (t < deadline)
     {
-      t += wait;
-      plan_add (plan, allowed, t);
-      left--;
+      wait = tail_wait (config, wait);
+      t = MIN (t + wait, deadline);
+      if (!plan_add (plan, allowed, t))
+        break;
     }
+  if (t >= deadline && plan->polls[plan->n_polls - 1] >= deadline)
+    return TRUE;
 
-  for (double u = t, w = wait; u < deadline && needed <= left; needed++)
-    {
-      w = tail_wait (config, w);
-      u += w;
-    }
-
-  if (needed <= left)
-    {
-      while (t < deadline)
-        {
-          wait = tail_wait (config, wait);
-          t = MIN (t + wait, deadline);
-          plan_add (plan, allowed, t);
-        }
-      return TRUE;
-    }
-
+  /* They do not last: whatever factor reaches the deadline with the last. */
+  plan->n_polls = kept;
+  t = plan->polls[kept - 1];
+  left = allowed - kept;
   if (left == 0 || t <= 0)
     return FALSE;
 
