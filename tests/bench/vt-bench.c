@@ -1095,6 +1095,14 @@ percentile (GArray *sorted,
   return g_array_index (sorted, double, CLAMP (rank, 1, sorted->len) - 1);
 }
 
+/* How late the final status was seen, in unscaled seconds. */
+static double
+bench_job_delay (const BenchJob *job)
+{
+  return (job->seen_wall_us - job->done_wall_us) /
+         (double) G_USEC_PER_SEC / job->phase->config->time_scale;
+}
+
 static void
 bench_row_add_delays (BenchRow    *row,
                       const Phase *phase)
@@ -1121,9 +1129,7 @@ bench_row_add_delays (BenchRow    *row,
         }
       if (job->seen_wall_us != 0)
         {
-          double delay = (job->seen_wall_us - job->done_wall_us) /
-                         (double) G_USEC_PER_SEC / phase->config->time_scale;
-
+          double delay = bench_job_delay (job);
           double share = 100.0 * delay / job->duration;
 
           g_array_append_val (delays, delay);
@@ -1219,11 +1225,6 @@ warm_up_client (const BenchConfig  *config,
             }
         }
     }
-  if (g_getenv ("VT_BENCH_DUMP_MODEL"))
-    {
-      g_autofree char *json = vt_client_export_model (client);
-      g_printerr ("%s\n", json);
-    }
   return TRUE;
 }
 
@@ -1241,9 +1242,7 @@ append_jobs_csv (GString     *out,
                               g_ascii_formatd (number, sizeof number, "%.4f", job->duration),
                               job->requests);
       if (job->seen_wall_us != 0)
-        g_string_append (out, g_ascii_formatd (number, sizeof number, "%.4f",
-                                               (job->seen_wall_us - job->done_wall_us) /
-                                               (double) G_USEC_PER_SEC / phase->config->time_scale));
+        g_string_append (out, g_ascii_formatd (number, sizeof number, "%.4f", bench_job_delay (job)));
       g_string_append_printf (out, ",%s\n",
                               job->failure != NULL ? "failed" :
                               job->final_status == VT_STATUS_TIMEOUT ? "timeout" :
