@@ -23,11 +23,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vt-faults.h"
-#include "vt-gate.h"
-#include "vt-job-store.h"
-#include "vt-metrics.h"
-#include "vt-routes.h"
+#include "vts-faults.h"
+#include "vts-gate.h"
+#include "vts-job-store.h"
+#include "vts-metrics.h"
+#include "vts-routes.h"
 
 typedef struct
 {
@@ -45,10 +45,10 @@ typedef struct
   char     *state;
   char     *tls_cert;
   char     *tls_key;
-} VtOptions;
+} VtsOptions;
 
 static void
-vt_options_clear (VtOptions *options)
+vts_options_clear (VtsOptions *options)
 {
   g_free (options->host);
   g_free (options->delay);
@@ -64,20 +64,20 @@ vt_options_clear (VtOptions *options)
   g_free (options->tls_key);
 }
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VtOptions, vt_options_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VtsOptions, vts_options_clear)
 
 /* What the options build: everything a request goes through. */
 typedef struct
 {
-  VtJobStore *store;
-  VtMetrics  *metrics;
-  VtRoutes   *routes;
-  VtGate     *gate;
-  VtFaults   *faults;
-} VtServer;
+  VtsJobStore *store;
+  VtsMetrics  *metrics;
+  VtsRoutes   *routes;
+  VtsGate     *gate;
+  VtsFaults   *faults;
+} VtsServer;
 
 static void
-vt_server_clear (VtServer *server)
+vts_server_clear (VtsServer *server)
 {
   g_clear_object (&server->faults);
   g_clear_object (&server->gate);
@@ -86,10 +86,10 @@ vt_server_clear (VtServer *server)
   g_clear_object (&server->store);
 }
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VtServer, vt_server_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VtsServer, vts_server_clear)
 
 static gboolean
-parse_options (VtOptions        *options,
+parse_options (VtsOptions        *options,
                int              *argc,
                char           ***argv,
                GError          **error)
@@ -168,18 +168,18 @@ parse_options (VtOptions        *options,
 }
 
 static gboolean
-parse_durations (const VtOptions  *options,
-                 VtDurationModel  *durations,
+parse_durations (const VtsOptions  *options,
+                 VtsDurationModel  *durations,
                  GError          **error)
 {
   g_autofree char *spec = NULL;
 
   if (options->durations != NULL)
-    return vt_duration_model_parse (durations, options->durations, error);
+    return vts_duration_model_parse (durations, options->durations, error);
 
   /* --delay S is the fixed model, with the same checks. */
   spec = g_strconcat ("fixed:", options->delay != NULL ? options->delay : "5", NULL);
-  if (!vt_duration_model_parse (durations, spec, error))
+  if (!vts_duration_model_parse (durations, spec, error))
     {
       g_prefix_error (error, "--delay: ");
       return FALSE;
@@ -191,7 +191,7 @@ parse_durations (const VtOptions  *options,
 /* The jobs and the faults draw from generators of their own, both from
  * --seed: a fault never shifts which job fails. */
 static gboolean
-new_rand (const VtOptions  *options,
+new_rand (const VtsOptions  *options,
           guint32           salt,
           GRand           **rand,
           GError          **error)
@@ -217,36 +217,36 @@ new_rand (const VtOptions  *options,
 
 /* Builds what requests go through from @options; FALSE on a bad value. */
 static gboolean
-vt_server_init (VtServer         *server,
-                const VtOptions  *options,
+vts_server_init (VtsServer         *server,
+                const VtsOptions  *options,
                 GError          **error)
 {
-  VtDurationModel durations;
+  VtsDurationModel durations;
   double rate = 0.0;
   GRand *rand;
 
   if (!parse_durations (options, &durations, error) ||
-      (options->rate_limit != NULL && !vt_gate_parse_rate (options->rate_limit, &rate, error)) ||
+      (options->rate_limit != NULL && !vts_gate_parse_rate (options->rate_limit, &rate, error)) ||
       !new_rand (options, 0, &rand, error))
     return FALSE;
 
-  server->store = vt_job_store_new (&durations, options->error_rate, options->eta_noise, rand);
-  if (options->state != NULL && !vt_job_store_load (server->store, options->state, error))
+  server->store = vts_job_store_new (&durations, options->error_rate, options->eta_noise, rand);
+  if (options->state != NULL && !vts_job_store_load (server->store, options->state, error))
     return FALSE;
-  vt_job_store_ensure_default (server->store);
+  vts_job_store_ensure_default (server->store);
 
   if (!new_rand (options, 0x5eedfa17, &rand, error))
     return FALSE;
-  server->faults = vt_faults_new (rand);
+  server->faults = vts_faults_new (rand);
   for (guint i = 0; options->faults != NULL && options->faults[i] != NULL; i++)
     {
-      if (!vt_faults_add (server->faults, options->faults[i], error))
+      if (!vts_faults_add (server->faults, options->faults[i], error))
         return FALSE;
     }
 
-  server->gate = vt_gate_new (options->token, rate);
-  server->metrics = vt_metrics_new ();
-  server->routes = vt_routes_new (server->store, server->metrics, options->plain);
+  server->gate = vts_gate_new (options->token, rate);
+  server->metrics = vts_metrics_new ();
+  server->routes = vts_routes_new (server->store, server->metrics, options->plain);
 
   return TRUE;
 }
@@ -257,7 +257,7 @@ route_request (SoupServerMessage *msg,
                GHashTable        *query,
                gpointer           user_data)
 {
-  vt_routes_handle (user_data, msg, path, query);
+  vts_routes_handle (user_data, msg, path, query);
 }
 
 static void
@@ -267,12 +267,12 @@ on_request (SoupServer        *soup_server,
             GHashTable        *query,
             gpointer           user_data)
 {
-  VtServer *server = user_data;
+  VtsServer *server = user_data;
 
-  if (!vt_gate_admit (server->gate, msg, path))
+  if (!vts_gate_admit (server->gate, msg, path))
     return;
 
-  vt_faults_handle (server->faults, msg, path, query, route_request, server->routes);
+  vts_faults_handle (server->faults, msg, path, query, route_request, server->routes);
 }
 
 static gboolean
@@ -325,7 +325,7 @@ listening_socket (GSocketAddress  *address,
 
 static gboolean
 listen_on (SoupServer       *soup_server,
-           const VtOptions  *options,
+           const VtsOptions  *options,
            GError          **error)
 {
   g_autoptr(GSocketAddress) address = NULL;
@@ -367,7 +367,7 @@ listening_port (SoupServer *soup_server)
 
 static void
 announce (SoupServer      *soup_server,
-          const VtOptions *options)
+          const VtsOptions *options)
 {
   gboolean ipv6 = strchr (options->host, ':') != NULL;
 
@@ -382,8 +382,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_auto(VtOptions) options = { 0, };
-  g_auto(VtServer) server = { 0, };
+  g_auto(VtsOptions) options = { 0, };
+  g_auto(VtsServer) server = { 0, };
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(SoupServer) soup_server = NULL;
@@ -391,7 +391,7 @@ main (int   argc,
   int status = 0;
 
   if (!parse_options (&options, &argc, &argv, &error) ||
-      !vt_server_init (&server, &options, &error))
+      !vts_server_init (&server, &options, &error))
     {
       g_printerr ("vt-server: %s\n", error->message);
       /* 2 for a bad command line, 1 for a state file that cannot be read */
@@ -399,8 +399,8 @@ main (int   argc,
     }
 
   soup_server = soup_server_new ("server-header", "vt-server ", NULL);
-  vt_metrics_attach (server.metrics, soup_server);
-  vt_routes_attach (server.routes, soup_server);
+  vts_metrics_attach (server.metrics, soup_server);
+  vts_routes_attach (server.routes, soup_server);
   soup_server_add_handler (soup_server, NULL, on_request, &server, NULL);
 
   /* Before the announce: whoever reads it may signal us at once. */

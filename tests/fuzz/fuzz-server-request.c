@@ -22,9 +22,9 @@
 #include <stdio.h>
 
 #include "vt-fuzz.h"
-#include "vt-job-store.h"
-#include "vt-metrics.h"
-#include "vt-routes.h"
+#include "vts-job-store.h"
+#include "vts-metrics.h"
+#include "vts-routes.h"
 
 /* Enough for a pipelined input of dozens of requests; a connection that
  * needs more is spinning, which the bound turns into a timeout-free
@@ -44,9 +44,9 @@ LLVMFuzzerInitialize (int    *argc,
 
 typedef struct
 {
-  VtJobStore *store;
-  VtMetrics  *metrics;
-  VtRoutes   *routes;
+  VtsJobStore *store;
+  VtsMetrics  *metrics;
+  VtsRoutes   *routes;
   SoupServer *server;
 } Fixture;
 
@@ -57,31 +57,31 @@ on_request (SoupServer        *server,
             GHashTable        *query,
             gpointer           user_data)
 {
-  vt_routes_handle (user_data, msg, path, query);
+  vts_routes_handle (user_data, msg, path, query);
 }
 
 /* A job for each state a route can see: the default job stays pending
  * for the whole input (long-polls and streams hold on it), the two
  * others are over at once. */
 static void
-add_jobs (VtJobStore *store)
+add_jobs (VtsJobStore *store)
 {
-  VtJobSpec completed = VT_JOB_SPEC_INIT;
-  VtJobSpec failed = VT_JOB_SPEC_INIT;
-  VtJob *done, *broken;
+  VtsJobSpec completed = VTS_JOB_SPEC_INIT;
+  VtsJobSpec failed = VTS_JOB_SPEC_INIT;
+  VtsJob *done, *broken;
 
-  vt_job_store_ensure_default (store);
+  vts_job_store_ensure_default (store);
   completed.duration = 0;
-  completed.outcome = VT_JOB_STATE_COMPLETED;
-  done = vt_job_store_create (store, &completed);
+  completed.outcome = VTS_JOB_STATE_COMPLETED;
+  done = vts_job_store_create (store, &completed);
   failed.duration = 0;
-  failed.outcome = VT_JOB_STATE_ERROR;
-  broken = vt_job_store_create (store, &failed);
+  failed.outcome = VTS_JOB_STATE_ERROR;
+  broken = vts_job_store_create (store, &failed);
 
   if (debug)
     fprintf (stderr, "jobs: pending %s, completed %s, error %s\n",
-             vt_job_get_id (vt_job_store_get_default (store)),
-             vt_job_get_id (done), vt_job_get_id (broken));
+             vts_job_get_id (vts_job_store_get_default (store)),
+             vts_job_get_id (done), vts_job_get_id (broken));
 }
 
 /* As vt-server's main(). The loopback listener is never connected to,
@@ -90,18 +90,18 @@ add_jobs (VtJobStore *store)
 static void
 fixture_init (Fixture *fixture)
 {
-  VtDurationModel durations = { VT_DURATION_FIXED, 600.0, 0.0 };
+  VtsDurationModel durations = { VTS_DURATION_FIXED, 600.0, 0.0 };
   g_autoptr(GError) error = NULL;
 
   g_random_set_seed (1);
-  fixture->store = vt_job_store_new (&durations, 0.2, 0.1, g_rand_new_with_seed (1));
+  fixture->store = vts_job_store_new (&durations, 0.2, 0.1, g_rand_new_with_seed (1));
   add_jobs (fixture->store);
-  fixture->metrics = vt_metrics_new ();
-  fixture->routes = vt_routes_new (fixture->store, fixture->metrics, FALSE);
+  fixture->metrics = vts_metrics_new ();
+  fixture->routes = vts_routes_new (fixture->store, fixture->metrics, FALSE);
 
   fixture->server = soup_server_new ("server-header", "vt-server ", NULL);
-  vt_metrics_attach (fixture->metrics, fixture->server);
-  vt_routes_attach (fixture->routes, fixture->server);
+  vts_metrics_attach (fixture->metrics, fixture->server);
+  vts_routes_attach (fixture->routes, fixture->server);
   soup_server_add_handler (fixture->server, NULL, on_request, fixture->routes, NULL);
 
   if (!soup_server_listen_local (fixture->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error))

@@ -1,4 +1,4 @@
-/* vt-held-message.c: a message kept open past its handler
+/* vts-held-message.c: a message kept open past its handler
  *
  * Long-polls, event streams and the hang fault all return from their
  * handler with the response unfinished. Two things can then end the
@@ -12,12 +12,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "vt-held-message.h"
+#include "vts-held-message.h"
 
-struct _VtHeldMessage
+struct _VtsHeldMessage
 {
   SoupServerMessage     *msg;
-  VtHeldMessageGoneFunc  gone;
+  VtsHeldMessageGoneFunc  gone;
   gpointer               user_data;
   GSource               *socket_watch;
   gulong                 disconnected_id;
@@ -25,7 +25,7 @@ struct _VtHeldMessage
 };
 
 static void
-vt_held_message_stop_watching (VtHeldMessage *self)
+vts_held_message_stop_watching (VtsHeldMessage *self)
 {
   g_clear_signal_handler (&self->disconnected_id, self->msg);
   g_clear_signal_handler (&self->finished_id, self->msg);
@@ -37,10 +37,10 @@ vt_held_message_stop_watching (VtHeldMessage *self)
 }
 
 static void
-vt_held_message_on_gone (VtHeldMessage *self)
+vts_held_message_on_gone (VtsHeldMessage *self)
 {
   /* The owner frees us from the callback: nothing may touch self after. */
-  vt_held_message_stop_watching (self);
+  vts_held_message_stop_watching (self);
   self->gone (self->user_data);
 }
 
@@ -65,11 +65,11 @@ peer_has_closed (GSocket *socket)
 }
 
 static gboolean
-vt_held_message_on_socket_ready (GSocket      *socket,
+vts_held_message_on_socket_ready (GSocket      *socket,
                                  GIOCondition  condition,
                                  gpointer      user_data)
 {
-  VtHeldMessage *self = user_data;
+  VtsHeldMessage *self = user_data;
   g_autoptr(SoupServerMessage) msg = g_object_ref (self->msg);
   g_autoptr(GIOStream) stream = NULL;
 
@@ -82,7 +82,7 @@ vt_held_message_on_socket_ready (GSocket      *socket,
     }
 
   /* Stealing makes the message emit ::disconnected, which reaches
-   * vt_held_message_on_gone and so the owner, which frees self. */
+   * vts_held_message_on_gone and so the owner, which frees self. */
   stream = soup_server_message_steal_connection (msg);
   if (stream != NULL)
     g_io_stream_close (stream, NULL, NULL);
@@ -90,34 +90,34 @@ vt_held_message_on_socket_ready (GSocket      *socket,
   return G_SOURCE_REMOVE;
 }
 
-/**
- * vt_held_message_new:
+/*
+ * vts_held_message_new:
  * @msg: a message whose handler is returning without a complete response
  * @gone: called if the exchange ends without the owner
  *
  * Returns: (transfer full): a watch on @msg, to free once the owner has
  * finished the response (or from @gone)
  */
-VtHeldMessage *
-vt_held_message_new (SoupServerMessage     *msg,
-                     VtHeldMessageGoneFunc  gone,
+VtsHeldMessage *
+vts_held_message_new (SoupServerMessage     *msg,
+                     VtsHeldMessageGoneFunc  gone,
                      gpointer               user_data)
 {
-  VtHeldMessage *self;
+  VtsHeldMessage *self;
   GSocket *socket;
 
   g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), NULL);
   g_return_val_if_fail (gone != NULL, NULL);
 
-  self = g_new0 (VtHeldMessage, 1);
+  self = g_new0 (VtsHeldMessage, 1);
   self->msg = g_object_ref (msg);
   self->gone = gone;
   self->user_data = user_data;
   self->disconnected_id = g_signal_connect_swapped (msg, "disconnected",
-                                                    G_CALLBACK (vt_held_message_on_gone),
+                                                    G_CALLBACK (vts_held_message_on_gone),
                                                     self);
   self->finished_id = g_signal_connect_swapped (msg, "finished",
-                                                G_CALLBACK (vt_held_message_on_gone),
+                                                G_CALLBACK (vts_held_message_on_gone),
                                                 self);
 
   /* Stealing the connection later asks for both addresses; once the peer
@@ -132,7 +132,7 @@ vt_held_message_new (SoupServerMessage     *msg,
       self->socket_watch = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
       g_source_set_name (self->socket_watch, "[vt-server] held message socket");
       g_source_set_callback (self->socket_watch,
-                             G_SOURCE_FUNC (vt_held_message_on_socket_ready),
+                             G_SOURCE_FUNC (vts_held_message_on_socket_ready),
                              self, NULL);
       g_source_attach (self->socket_watch, g_main_context_get_thread_default ());
     }
@@ -141,19 +141,19 @@ vt_held_message_new (SoupServerMessage     *msg,
 }
 
 SoupServerMessage *
-vt_held_message_get_message (VtHeldMessage *self)
+vts_held_message_get_message (VtsHeldMessage *self)
 {
   return self->msg;
 }
 
 /* Stops watching; leaves the message's I/O as it is. */
 void
-vt_held_message_free (VtHeldMessage *self)
+vts_held_message_free (VtsHeldMessage *self)
 {
   if (self == NULL)
     return;
 
-  vt_held_message_stop_watching (self);
+  vts_held_message_stop_watching (self);
   g_object_unref (self->msg);
   g_free (self);
 }

@@ -1,4 +1,4 @@
-/* vt-event-stream.c: a text/event-stream of job changes
+/* vts-event-stream.c: a text/event-stream of job changes
  *
  * The response is chunked and stays open: one "status" event per job at
  * once, then one per change as each job's ::changed signal fires, and the
@@ -9,30 +9,30 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "vt-event-stream.h"
+#include "vts-event-stream.h"
 
-#include "vt-held-message.h"
+#include "vts-held-message.h"
 
 #include <string.h>
 
 typedef struct
 {
-  VtEventStream *stream;
-  VtJob         *job;
+  VtsEventStream *stream;
+  VtsJob         *job;
   gulong         changed_id;
-} VtEventSource;
+} VtsEventSource;
 
-struct _VtEventStream
+struct _VtsEventStream
 {
-  VtHeldMessage         *held;
-  GArray                *sources;    /* VtEventSource */
+  VtsHeldMessage         *held;
+  GArray                *sources;    /* VtsEventSource */
   guint                  n_pending;
-  VtEventStreamDoneFunc  done;
+  VtsEventStreamDoneFunc  done;
   gpointer               user_data;
 };
 
 static void
-vt_event_source_clear (VtEventSource *source)
+vts_event_source_clear (VtsEventSource *source)
 {
   g_clear_signal_handler (&source->changed_id, source->job);
   g_clear_object (&source->job);
@@ -40,10 +40,10 @@ vt_event_source_clear (VtEventSource *source)
 
 static void
 write_event (SoupServerMessage *msg,
-             VtJob             *job,
+             VtsJob             *job,
              gint64             now_us)
 {
-  g_autoptr(JsonNode) node = vt_job_to_json (job, now_us, TRUE);
+  g_autoptr(JsonNode) node = vts_job_to_json (job, now_us, TRUE);
   g_autofree char *data = json_to_string (node, FALSE);
   char *event;
 
@@ -56,13 +56,13 @@ write_event (SoupServerMessage *msg,
 
 
 static void
-vt_event_stream_on_changed (VtJob    *job,
+vts_event_stream_on_changed (VtsJob    *job,
                             gpointer  user_data)
 {
-  VtEventSource *source = user_data;
-  VtEventStream *self = source->stream;
+  VtsEventSource *source = user_data;
+  VtsEventStream *self = source->stream;
 
-  SoupServerMessage *msg = vt_held_message_get_message (self->held);
+  SoupServerMessage *msg = vts_held_message_get_message (self->held);
 
   g_clear_signal_handler (&source->changed_id, source->job);
   write_event (msg, job, g_get_monotonic_time ());
@@ -75,15 +75,15 @@ vt_event_stream_on_changed (VtJob    *job,
 }
 
 static void
-vt_event_stream_on_gone (gpointer user_data)
+vts_event_stream_on_gone (gpointer user_data)
 {
-  VtEventStream *self = user_data;
+  VtsEventStream *self = user_data;
 
   self->done (self, self->user_data);
 }
 
-/**
- * vt_event_stream_new:
+/*
+ * vts_event_stream_new:
  * @msg: a GET whose handler is about to return
  * @jobs: (array length=n_jobs): the jobs to follow, at least one
  *
@@ -93,15 +93,15 @@ vt_event_stream_on_gone (gpointer user_data)
  * Returns: (nullable): the stream, to free from @done; %NULL if every job
  * had already ended, so that the body is already complete
  */
-VtEventStream *
-vt_event_stream_new (SoupServerMessage     *msg,
-                     VtJob * const         *jobs,
+VtsEventStream *
+vts_event_stream_new (SoupServerMessage     *msg,
+                     VtsJob * const         *jobs,
                      guint                  n_jobs,
-                     VtEventStreamDoneFunc  done,
+                     VtsEventStreamDoneFunc  done,
                      gpointer               user_data)
 {
   SoupMessageHeaders *headers;
-  VtEventStream *self;
+  VtsEventStream *self;
   gint64 now = g_get_monotonic_time ();
   guint n_pending = 0;
 
@@ -119,7 +119,7 @@ vt_event_stream_new (SoupServerMessage     *msg,
   for (guint i = 0; i < n_jobs; i++)
     {
       write_event (msg, jobs[i], now);
-      if (vt_job_get_state (jobs[i], now) == VT_JOB_STATE_PENDING)
+      if (vts_job_get_state (jobs[i], now) == VTS_JOB_STATE_PENDING)
         n_pending++;
     }
 
@@ -129,28 +129,28 @@ vt_event_stream_new (SoupServerMessage     *msg,
       return NULL;
     }
 
-  self = g_new0 (VtEventStream, 1);
+  self = g_new0 (VtsEventStream, 1);
   self->done = done;
   self->user_data = user_data;
   self->n_pending = n_pending;
-  self->sources = g_array_sized_new (FALSE, TRUE, sizeof (VtEventSource), n_pending);
-  g_array_set_clear_func (self->sources, (GDestroyNotify) vt_event_source_clear);
-  self->held = vt_held_message_new (msg, vt_event_stream_on_gone, self);
+  self->sources = g_array_sized_new (FALSE, TRUE, sizeof (VtsEventSource), n_pending);
+  g_array_set_clear_func (self->sources, (GDestroyNotify) vts_event_source_clear);
+  self->held = vts_held_message_new (msg, vts_event_stream_on_gone, self);
 
   /* Sized up front: the sources' addresses are the signal data. */
   g_array_set_size (self->sources, n_pending);
   for (guint i = 0, j = 0; i < n_jobs; i++)
     {
-      VtEventSource *source;
+      VtsEventSource *source;
 
-      if (vt_job_get_state (jobs[i], now) != VT_JOB_STATE_PENDING)
+      if (vts_job_get_state (jobs[i], now) != VTS_JOB_STATE_PENDING)
         continue;
 
-      source = &g_array_index (self->sources, VtEventSource, j++);
+      source = &g_array_index (self->sources, VtsEventSource, j++);
       source->stream = self;
       source->job = g_object_ref (jobs[i]);
       source->changed_id = g_signal_connect (jobs[i], "changed",
-                                             G_CALLBACK (vt_event_stream_on_changed),
+                                             G_CALLBACK (vts_event_stream_on_changed),
                                              source);
     }
 
@@ -158,12 +158,12 @@ vt_event_stream_new (SoupServerMessage     *msg,
 }
 
 void
-vt_event_stream_free (VtEventStream *self)
+vts_event_stream_free (VtsEventStream *self)
 {
   if (self == NULL)
     return;
 
   g_array_unref (self->sources);
-  vt_held_message_free (self->held);
+  vts_held_message_free (self->held);
   g_free (self);
 }

@@ -1,47 +1,47 @@
-/* vt-routes.c: the HTTP handlers of vt-server
+/* vts-routes.c: the HTTP handlers of vt-server
  *
  * One table says which paths exist, which methods each takes and which
- * belong to the extensions that --plain turns off; vt_routes_handle()
+ * belong to the extensions that --plain turns off; vts_routes_handle()
  * resolves a request against it (404, 405, the job behind an {id}) so
  * that each handler only does its own work. Handlers never block: a
- * long-poll or an event stream hands its message to a VtLongPoll or a
- * VtEventStream and returns.
+ * long-poll or an event stream hands its message to a VtsLongPoll or a
+ * VtsEventStream and returns.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "vt-routes.h"
+#include "vts-routes.h"
 
-#include "vt-event-stream.h"
-#include "vt-long-poll.h"
-#include "vt-response.h"
+#include "vts-event-stream.h"
+#include "vts-long-poll.h"
+#include "vts-response.h"
 
 #include <math.h>
 #include <string.h>
 
-#define VT_CAPABILITIES "hints, long-poll, events"
+#define VTS_CAPABILITIES "hints, long-poll, events"
 
 /* Deeper JSON than any job needs: refused before json-glib's recursive
  * parser could be made to exhaust the stack. */
 #define MAX_JSON_DEPTH 32
 
-struct _VtRoutes
+struct _VtsRoutes
 {
   GObject     parent_instance;
 
-  VtJobStore *store;
-  VtMetrics  *metrics;
+  VtsJobStore *store;
+  VtsMetrics  *metrics;
   gboolean    plain;
 
-  GHashTable *long_polls;  /* set of VtLongPoll, owned */
-  GHashTable *streams;     /* set of VtEventStream, owned */
+  GHashTable *long_polls;  /* set of VtsLongPoll, owned */
+  GHashTable *streams;     /* set of VtsEventStream, owned */
 };
 
-G_DEFINE_FINAL_TYPE (VtRoutes, vt_routes, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (VtsRoutes, vts_routes, G_TYPE_OBJECT)
 
-typedef void (*VtRouteFunc) (VtRoutes          *self,
+typedef void (*VtsRouteFunc) (VtsRoutes          *self,
                              SoupServerMessage *msg,
-                             VtJob             *job,
+                             VtsJob             *job,
                              GHashTable        *query);
 
 typedef struct
@@ -49,20 +49,20 @@ typedef struct
   const char  *pattern;    /* "{id}" matches a segment naming a known job */
   const char  *allow;
   gboolean     extension;  /* 404 under --plain */
-  VtRouteFunc  get;        /* also serves HEAD when allowed */
-  VtRouteFunc  post;
-} VtRoute;
+  VtsRouteFunc  get;        /* also serves HEAD when allowed */
+  VtsRouteFunc  post;
+} VtsRoute;
 
-static void handle_status       (VtRoutes *, SoupServerMessage *, VtJob *, GHashTable *);
-static void handle_get_job      (VtRoutes *, SoupServerMessage *, VtJob *, GHashTable *);
-static void handle_post_jobs    (VtRoutes *, SoupServerMessage *, VtJob *, GHashTable *);
-static void handle_job_events   (VtRoutes *, SoupServerMessage *, VtJob *, GHashTable *);
-static void handle_events       (VtRoutes *, SoupServerMessage *, VtJob *, GHashTable *);
-static void handle_capabilities (VtRoutes *, SoupServerMessage *, VtJob *, GHashTable *);
-static void handle_metrics      (VtRoutes *, SoupServerMessage *, VtJob *, GHashTable *);
-static void handle_health       (VtRoutes *, SoupServerMessage *, VtJob *, GHashTable *);
+static void handle_status       (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
+static void handle_get_job      (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
+static void handle_post_jobs    (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
+static void handle_job_events   (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
+static void handle_events       (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
+static void handle_capabilities (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
+static void handle_metrics      (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
+static void handle_health       (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
 
-static const VtRoute routes[] = {
+static const VtsRoute routes[] = {
   { "/status",            "GET, HEAD", FALSE, handle_status,       NULL },
   { "/status/{id}",       "GET, HEAD", FALSE, handle_status,       NULL },
   { "/jobs",              "POST",      FALSE, NULL,                handle_post_jobs },
@@ -110,7 +110,7 @@ route_matches (const char  *pattern,
   return TRUE;
 }
 
-static const VtRoute *
+static const VtsRoute *
 find_route (const char  *path,
             char       **id)
 {
@@ -126,59 +126,59 @@ find_route (const char  *path,
   return NULL;
 }
 
-/**
- * vt_routes_label_for_path:
+/*
+ * vts_routes_label_for_path:
  *
  * Returns: the route pattern @path falls under ("/jobs/{id}"), or "other":
  * a bounded set of labels, whatever paths clients make up
  */
 const char *
-vt_routes_label_for_path (const char *path)
+vts_routes_label_for_path (const char *path)
 {
-  const VtRoute *route = find_route (path, NULL);
+  const VtsRoute *route = find_route (path, NULL);
 
   return route != NULL ? route->pattern : "other";
 }
 
 static void
-vt_routes_finalize (GObject *object)
+vts_routes_finalize (GObject *object)
 {
-  VtRoutes *self = VT_ROUTES (object);
+  VtsRoutes *self = VTS_ROUTES (object);
 
   g_hash_table_unref (self->long_polls);
   g_hash_table_unref (self->streams);
   g_object_unref (self->store);
   g_object_unref (self->metrics);
 
-  G_OBJECT_CLASS (vt_routes_parent_class)->finalize (object);
+  G_OBJECT_CLASS (vts_routes_parent_class)->finalize (object);
 }
 
 static void
-vt_routes_class_init (VtRoutesClass *klass)
+vts_routes_class_init (VtsRoutesClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = vt_routes_finalize;
+  G_OBJECT_CLASS (klass)->finalize = vts_routes_finalize;
 }
 
 static void
-vt_routes_init (VtRoutes *self)
+vts_routes_init (VtsRoutes *self)
 {
   self->long_polls = g_hash_table_new_full (NULL, NULL,
-                                            (GDestroyNotify) vt_long_poll_free, NULL);
+                                            (GDestroyNotify) vts_long_poll_free, NULL);
   self->streams = g_hash_table_new_full (NULL, NULL,
-                                         (GDestroyNotify) vt_event_stream_free, NULL);
+                                         (GDestroyNotify) vts_event_stream_free, NULL);
 }
 
-VtRoutes *
-vt_routes_new (VtJobStore *store,
-               VtMetrics  *metrics,
+VtsRoutes *
+vts_routes_new (VtsJobStore *store,
+               VtsMetrics  *metrics,
                gboolean    plain)
 {
-  VtRoutes *self;
+  VtsRoutes *self;
 
-  g_return_val_if_fail (VT_IS_JOB_STORE (store), NULL);
-  g_return_val_if_fail (VT_IS_METRICS (metrics), NULL);
+  g_return_val_if_fail (VTS_IS_JOB_STORE (store), NULL);
+  g_return_val_if_fail (VTS_IS_METRICS (metrics), NULL);
 
-  self = g_object_new (VT_TYPE_ROUTES, NULL);
+  self = g_object_new (VTS_TYPE_ROUTES, NULL);
   self->store = g_object_ref (store);
   self->metrics = g_object_ref (metrics);
   self->plain = plain;
@@ -187,17 +187,17 @@ vt_routes_new (VtJobStore *store,
 }
 
 guint
-vt_routes_get_n_long_polls (VtRoutes *self)
+vts_routes_get_n_long_polls (VtsRoutes *self)
 {
-  g_return_val_if_fail (VT_IS_ROUTES (self), 0);
+  g_return_val_if_fail (VTS_IS_ROUTES (self), 0);
 
   return g_hash_table_size (self->long_polls);
 }
 
 guint
-vt_routes_get_n_streams (VtRoutes *self)
+vts_routes_get_n_streams (VtsRoutes *self)
 {
-  g_return_val_if_fail (VT_IS_ROUTES (self), 0);
+  g_return_val_if_fail (VTS_IS_ROUTES (self), 0);
 
   return g_hash_table_size (self->streams);
 }
@@ -205,61 +205,61 @@ vt_routes_get_n_streams (VtRoutes *self)
 /* Answering a job, now or after a long-poll */
 
 static void
-add_retry_after (VtRoutes          *self,
+add_retry_after (VtsRoutes          *self,
                  SoupServerMessage *msg,
-                 VtJob             *job,
+                 VtsJob             *job,
                  gint64             now)
 {
   g_autofree char *seconds = NULL;
 
-  if (self->plain || vt_job_get_state (job, now) != VT_JOB_STATE_PENDING)
+  if (self->plain || vts_job_get_state (job, now) != VTS_JOB_STATE_PENDING)
     return;
 
-  seconds = g_strdup_printf ("%u", vt_job_get_retry_after (job, now));
+  seconds = g_strdup_printf ("%u", vts_job_get_retry_after (job, now));
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Retry-After", seconds);
 }
 
-typedef JsonNode *(*VtJobToJson) (VtJob    *job,
+typedef JsonNode *(*VtsJobToJson) (VtsJob    *job,
                                   gint64    now_us,
                                   gboolean  hints);
 
 static void
-respond_job_as (VtRoutes          *self,
+respond_job_as (VtsRoutes          *self,
                 SoupServerMessage *msg,
-                VtJob             *job,
-                VtJobToJson        to_json)
+                VtsJob             *job,
+                VtsJobToJson        to_json)
 {
   gint64 now = g_get_monotonic_time ();
   g_autoptr(JsonNode) node = to_json (job, now, !self->plain);
 
-  vt_response_json (msg, SOUP_STATUS_OK, node);
+  vts_response_json (msg, SOUP_STATUS_OK, node);
   add_retry_after (self, msg, job, now);
 }
 
 /* The job resource's shape, for /jobs */
 static void
 respond_job (SoupServerMessage *msg,
-             VtJob             *job,
+             VtsJob             *job,
              gpointer           user_data)
 {
-  respond_job_as (user_data, msg, job, vt_job_to_json);
+  respond_job_as (user_data, msg, job, vts_job_to_json);
 }
 
 /* The classic shape, for /status */
 static void
 respond_classic (SoupServerMessage *msg,
-                 VtJob             *job,
+                 VtsJob             *job,
                  gpointer           user_data)
 {
-  respond_job_as (user_data, msg, job, vt_job_to_classic_json);
+  respond_job_as (user_data, msg, job, vts_job_to_classic_json);
 }
 
 static void
-on_long_poll_done (VtLongPoll *poll,
+on_long_poll_done (VtsLongPoll *poll,
                    gpointer    user_data)
 {
-  VtRoutes *self = user_data;
+  VtsRoutes *self = user_data;
 
   g_hash_table_remove (self->long_polls, poll);
 }
@@ -281,12 +281,12 @@ parse_wait (SoupServerMessage *msg,
   *wait = g_ascii_strtod (text, &end);
   if (end == text || *end != '\0' || !isfinite (*wait) || *wait < 0)
     {
-      vt_response_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request",
+      vts_response_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request",
                          "wait must be a number of seconds");
       return FALSE;
     }
 
-  *wait = MIN (*wait, VT_ROUTES_MAX_WAIT);
+  *wait = MIN (*wait, VTS_ROUTES_MAX_WAIT);
   return TRUE;
 }
 
@@ -294,20 +294,20 @@ parse_wait (SoupServerMessage *msg,
  * pending job to change. --plain ignores ?wait, as a classic server
  * ignores any query it does not know. */
 static void
-respond_or_hold (VtRoutes              *self,
+respond_or_hold (VtsRoutes              *self,
                  SoupServerMessage     *msg,
-                 VtJob                 *job,
+                 VtsJob                 *job,
                  GHashTable            *query,
-                 VtLongPollRespondFunc  respond)
+                 VtsLongPollRespondFunc  respond)
 {
   double wait = 0.0;
 
   if (!self->plain && !parse_wait (msg, query, &wait))
     return;
 
-  if (wait > 0 && vt_job_get_state (job, g_get_monotonic_time ()) == VT_JOB_STATE_PENDING)
+  if (wait > 0 && vts_job_get_state (job, g_get_monotonic_time ()) == VTS_JOB_STATE_PENDING)
     {
-      VtLongPoll *poll = vt_long_poll_new (msg, job, wait, respond,
+      VtsLongPoll *poll = vts_long_poll_new (msg, job, wait, respond,
                                            on_long_poll_done, self);
 
       g_hash_table_add (self->long_polls, poll);
@@ -320,21 +320,21 @@ respond_or_hold (VtRoutes              *self,
 static void
 respond_not_found (SoupServerMessage *msg)
 {
-  vt_response_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "No such job");
+  vts_response_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "No such job");
 }
 
 /* GET /status, /status/{id}, /status?job_id={id}: the classic shape */
 static void
-handle_status (VtRoutes          *self,
+handle_status (VtsRoutes          *self,
                SoupServerMessage *msg,
-               VtJob             *job,
+               VtsJob             *job,
                GHashTable        *query)
 {
   const char *job_id = query != NULL ? g_hash_table_lookup (query, "job_id") : NULL;
 
   if (job == NULL && job_id != NULL)
     {
-      job = vt_job_store_lookup (self->store, job_id);
+      job = vts_job_store_lookup (self->store, job_id);
       if (job == NULL)
         {
           respond_not_found (msg);
@@ -342,16 +342,16 @@ handle_status (VtRoutes          *self,
         }
     }
   if (job == NULL)
-    job = vt_job_store_get_default (self->store);
+    job = vts_job_store_get_default (self->store);
 
   respond_or_hold (self, msg, job, query, respond_classic);
 }
 
 /* GET /jobs/{id} */
 static void
-handle_get_job (VtRoutes          *self,
+handle_get_job (VtsRoutes          *self,
                 SoupServerMessage *msg,
-                VtJob             *job,
+                VtsJob             *job,
                 GHashTable        *query)
 {
   respond_or_hold (self, msg, job, query, respond_job);
@@ -424,10 +424,10 @@ get_optional_duration (JsonObject  *object,
     *duration = json_node_get_double (node);
 
   if ((type != G_TYPE_INT64 && type != G_TYPE_DOUBLE) ||
-      !isfinite (*duration) || *duration < 0 || *duration > VT_DURATION_MAX)
+      !isfinite (*duration) || *duration < 0 || *duration > VTS_DURATION_MAX)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "duration must be a number of seconds in [0, %.0f]", VT_DURATION_MAX);
+                   "duration must be a number of seconds in [0, %.0f]", VTS_DURATION_MAX);
       return FALSE;
     }
 
@@ -436,7 +436,7 @@ get_optional_duration (JsonObject  *object,
 
 static gboolean
 get_optional_outcome (JsonObject  *object,
-                      VtJobState  *outcome,
+                      VtsJobState  *outcome,
                       GError     **error)
 {
   const char *name = NULL;
@@ -445,7 +445,7 @@ get_optional_outcome (JsonObject  *object,
     return FALSE;
 
   if (name != NULL &&
-      (!vt_job_state_from_string (name, outcome) || *outcome == VT_JOB_STATE_PENDING))
+      (!vts_job_state_from_string (name, outcome) || *outcome == VTS_JOB_STATE_PENDING))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "outcome must be \"completed\" or \"error\"");
@@ -459,7 +459,7 @@ get_optional_outcome (JsonObject  *object,
  * live in the returned node. An empty body asks for a default job. */
 static JsonNode *
 parse_job_spec (GBytes     *body,
-                VtJobSpec  *spec,
+                VtsJobSpec  *spec,
                 GError    **error)
 {
   g_autoptr(JsonParser) parser = NULL;
@@ -502,38 +502,38 @@ parse_job_spec (GBytes     *body,
 }
 
 static void
-handle_post_jobs (VtRoutes          *self,
+handle_post_jobs (VtsRoutes          *self,
                   SoupServerMessage *msg,
-                  VtJob             *unused,
+                  VtsJob             *unused,
                   GHashTable        *query)
 {
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *location = NULL;
-  VtJobSpec spec = VT_JOB_SPEC_INIT;
-  VtJob *job;
+  VtsJobSpec spec = VTS_JOB_SPEC_INIT;
+  VtsJob *job;
 
   body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  if (g_bytes_get_size (body) > VT_ROUTES_MAX_BODY)
+  if (g_bytes_get_size (body) > VTS_ROUTES_MAX_BODY)
     {
-      vt_response_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload-too-large",
-                         "The body exceeds %d bytes", VT_ROUTES_MAX_BODY);
+      vts_response_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload-too-large",
+                         "The body exceeds %d bytes", VTS_ROUTES_MAX_BODY);
       return;
     }
 
   root = parse_job_spec (body, &spec, &error);
   if (root == NULL)
     {
-      vt_response_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request",
+      vts_response_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request",
                          "Invalid job: %s", error->message);
       return;
     }
 
-  job = vt_job_store_create (self->store, &spec);
+  job = vts_job_store_create (self->store, &spec);
   respond_job (msg, job, self);
   soup_server_message_set_status (msg, SOUP_STATUS_CREATED, NULL);
-  location = g_strconcat ("/jobs/", vt_job_get_id (job), NULL);
+  location = g_strconcat ("/jobs/", vts_job_get_id (job), NULL);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Location", location);
 }
@@ -541,22 +541,22 @@ handle_post_jobs (VtRoutes          *self,
 /* Event streams */
 
 static void
-on_stream_done (VtEventStream *stream,
+on_stream_done (VtsEventStream *stream,
                 gpointer       user_data)
 {
-  VtRoutes *self = user_data;
+  VtsRoutes *self = user_data;
 
   g_hash_table_remove (self->streams, stream);
 }
 
 static void
-start_stream (VtRoutes          *self,
+start_stream (VtsRoutes          *self,
               SoupServerMessage *msg,
               GPtrArray         *jobs)
 {
-  VtEventStream *stream;
+  VtsEventStream *stream;
 
-  stream = vt_event_stream_new (msg, (VtJob * const *) jobs->pdata, jobs->len,
+  stream = vts_event_stream_new (msg, (VtsJob * const *) jobs->pdata, jobs->len,
                                 on_stream_done, self);
   if (stream != NULL)
     g_hash_table_add (self->streams, stream);
@@ -564,9 +564,9 @@ start_stream (VtRoutes          *self,
 
 /* GET /jobs/{id}/events */
 static void
-handle_job_events (VtRoutes          *self,
+handle_job_events (VtsRoutes          *self,
                    SoupServerMessage *msg,
-                   VtJob             *job,
+                   VtsJob             *job,
                    GHashTable        *query)
 {
   g_autoptr(GPtrArray) jobs = g_ptr_array_new ();
@@ -578,9 +578,9 @@ handle_job_events (VtRoutes          *self,
 /* GET /events?job=A&job=B: libsoup's query table keeps one value per
  * name, so the repeated parameter is read from the raw query. */
 static void
-handle_events (VtRoutes          *self,
+handle_events (VtsRoutes          *self,
                SoupServerMessage *msg,
-               VtJob             *unused,
+               VtsJob             *unused,
                GHashTable        *query)
 {
   const char *raw = g_uri_get_query (soup_server_message_get_uri (msg));
@@ -590,13 +590,13 @@ handle_events (VtRoutes          *self,
   for (guint i = 0; params[i] != NULL; i++)
     {
       g_autofree char *id = NULL;
-      VtJob *job;
+      VtsJob *job;
 
       if (!g_str_has_prefix (params[i], "job="))
         continue;
 
       id = g_uri_unescape_string (params[i] + strlen ("job="), NULL);
-      job = vt_job_store_lookup (self->store, id);
+      job = vts_job_store_lookup (self->store, id);
       if (job == NULL)
         {
           respond_not_found (msg);
@@ -607,7 +607,7 @@ handle_events (VtRoutes          *self,
 
   if (jobs->len == 0)
     {
-      vt_response_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request",
+      vts_response_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request",
                          "Name at least one job: /events?job=ID&job=ID");
       return;
     }
@@ -617,9 +617,9 @@ handle_events (VtRoutes          *self,
 
 /* GET /capabilities */
 static void
-handle_capabilities (VtRoutes          *self,
+handle_capabilities (VtsRoutes          *self,
                      SoupServerMessage *msg,
-                     VtJob             *unused,
+                     VtsJob             *unused,
                      GHashTable        *query)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -633,21 +633,21 @@ handle_capabilities (VtRoutes          *self,
   json_builder_set_member_name (builder, "events");
   json_builder_add_boolean_value (builder, TRUE);
   json_builder_set_member_name (builder, "max_wait");
-  json_builder_add_int_value (builder, VT_ROUTES_MAX_WAIT);
+  json_builder_add_int_value (builder, VTS_ROUTES_MAX_WAIT);
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  vt_response_json (msg, SOUP_STATUS_OK, root);
+  vts_response_json (msg, SOUP_STATUS_OK, root);
 }
 
 /* GET /metrics */
 static void
-handle_metrics (VtRoutes          *self,
+handle_metrics (VtsRoutes          *self,
                 SoupServerMessage *msg,
-                VtJob             *unused,
+                VtsJob             *unused,
                 GHashTable        *query)
 {
-  char *text = vt_metrics_render (self->metrics, self->store,
+  char *text = vts_metrics_render (self->metrics, self->store,
                                   g_hash_table_size (self->long_polls),
                                   g_hash_table_size (self->streams));
 
@@ -658,9 +658,9 @@ handle_metrics (VtRoutes          *self,
 
 /* GET /health: answers whenever the main loop runs */
 static void
-handle_health (VtRoutes          *self,
+handle_health (VtsRoutes          *self,
                SoupServerMessage *msg,
-               VtJob             *unused,
+               VtsJob             *unused,
                GHashTable        *query)
 {
   static const char ok[] = "{\"ok\":true}";
@@ -672,8 +672,8 @@ handle_health (VtRoutes          *self,
 
 /* Dispatch */
 
-static VtRouteFunc
-route_func_for_method (const VtRoute *route,
+static VtsRouteFunc
+route_func_for_method (const VtsRoute *route,
                        const char    *method)
 {
   if (method == SOUP_METHOD_GET ||
@@ -685,8 +685,8 @@ route_func_for_method (const VtRoute *route,
   return NULL;
 }
 
-/**
- * vt_routes_handle:
+/*
+ * vts_routes_handle:
  * @path: the request's path
  * @query: (nullable): its query, decoded, one value per name
  *
@@ -695,29 +695,29 @@ route_func_for_method (const VtRoute *route,
  * route does not take, else whatever the route's handler says.
  */
 void
-vt_routes_handle (VtRoutes          *self,
+vts_routes_handle (VtsRoutes          *self,
                   SoupServerMessage *msg,
                   const char        *path,
                   GHashTable        *query)
 {
   g_autofree char *id = NULL;
-  const VtRoute *route;
-  VtRouteFunc func;
-  VtJob *job = NULL;
+  const VtsRoute *route;
+  VtsRouteFunc func;
+  VtsJob *job = NULL;
 
-  g_return_if_fail (VT_IS_ROUTES (self));
+  g_return_if_fail (VTS_IS_ROUTES (self));
 
   route = find_route (path, &id);
   if (route == NULL || (route->extension && self->plain))
     {
-      vt_response_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "No such resource");
+      vts_response_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "No such resource");
       return;
     }
 
   func = route_func_for_method (route, soup_server_message_get_method (msg));
   if (func == NULL)
     {
-      vt_response_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method-not-allowed",
+      vts_response_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method-not-allowed",
                          "%s takes %s", route->pattern, route->allow);
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "Allow", route->allow);
@@ -726,7 +726,7 @@ vt_routes_handle (VtRoutes          *self,
 
   /* Any id that is not a job's, well-formed or not, is a 404: the
    * answer does not tell a prober which ids could exist. */
-  if (id != NULL && (job = vt_job_store_lookup (self->store, id)) == NULL)
+  if (id != NULL && (job = vts_job_store_lookup (self->store, id)) == NULL)
     {
       respond_not_found (msg);
       return;
@@ -742,11 +742,11 @@ on_request_started (SoupServer        *server,
                     SoupServerMessage *msg,
                     gpointer           user_data)
 {
-  VtRoutes *self = user_data;
+  VtsRoutes *self = user_data;
 
   if (!self->plain)
     soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                  "Vt-Capabilities", VT_CAPABILITIES);
+                                  "Vt-Capabilities", VTS_CAPABILITIES);
 }
 
 static void
@@ -755,8 +755,8 @@ refuse_body_too_large (SoupServerMessage *msg)
   /* Stop keeping what is still read: the client may send gigabytes. */
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
   soup_message_body_truncate (soup_server_message_get_request_body (msg));
-  vt_response_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload-too-large",
-                     "The body exceeds %d bytes", VT_ROUTES_MAX_BODY);
+  vts_response_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload-too-large",
+                     "The body exceeds %d bytes", VTS_ROUTES_MAX_BODY);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Connection", "close");
 }
@@ -769,7 +769,7 @@ on_got_chunk (SoupServerMessage *msg,
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
 
-  if (soup_server_message_get_status (msg) == 0 && body->length > VT_ROUTES_MAX_BODY)
+  if (soup_server_message_get_status (msg) == 0 && body->length > VTS_ROUTES_MAX_BODY)
     refuse_body_too_large (msg);
 }
 
@@ -785,7 +785,7 @@ on_early_request (SoupServer        *server,
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      soup_message_headers_get_content_length (headers) > VT_ROUTES_MAX_BODY)
+      soup_message_headers_get_content_length (headers) > VTS_ROUTES_MAX_BODY)
     refuse_body_too_large (msg);
   else
     g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), NULL);
@@ -801,21 +801,21 @@ on_request_read (SoupServer        *server,
   guint status = soup_server_message_get_status (msg);
 
   if (status >= 400 && soup_server_message_get_response_body (msg)->length == 0)
-    vt_response_error (msg, status, "bad-request", "%s", soup_status_get_phrase (status));
+    vts_response_error (msg, status, "bad-request", "%s", soup_status_get_phrase (status));
 }
 
-/**
- * vt_routes_attach:
+/*
+ * vts_routes_attach:
  *
  * Connects what applies to every request of @server: the capabilities
  * header, the body size limit, JSON error bodies. The request handler
- * itself is registered by the caller, which may wrap vt_routes_handle().
+ * itself is registered by the caller, which may wrap vts_routes_handle().
  */
 void
-vt_routes_attach (VtRoutes   *self,
+vts_routes_attach (VtsRoutes   *self,
                   SoupServer *server)
 {
-  g_return_if_fail (VT_IS_ROUTES (self));
+  g_return_if_fail (VTS_IS_ROUTES (self));
   g_return_if_fail (SOUP_IS_SERVER (server));
 
   g_signal_connect_object (server, "request-started",

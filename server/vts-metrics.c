@@ -1,4 +1,4 @@
-/* vt-metrics.c: request counters in the Prometheus text format
+/* vts-metrics.c: request counters in the Prometheus text format
  *
  * Counting hooks the server's request-finished and request-aborted
  * signals, so no handler has to remember to count; the gauges are read
@@ -7,57 +7,57 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "vt-metrics.h"
+#include "vts-metrics.h"
 
-#include "vt-routes.h"
+#include "vts-routes.h"
 
 #include <string.h>
 
-struct _VtMetrics
+struct _VtsMetrics
 {
   GObject     parent_instance;
 
   GHashTable *requests;  /* "route\ncode" → guint64 count, boxed */
 };
 
-G_DEFINE_FINAL_TYPE (VtMetrics, vt_metrics, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (VtsMetrics, vts_metrics, G_TYPE_OBJECT)
 
 static void
-vt_metrics_finalize (GObject *object)
+vts_metrics_finalize (GObject *object)
 {
-  VtMetrics *self = VT_METRICS (object);
+  VtsMetrics *self = VTS_METRICS (object);
 
   g_hash_table_unref (self->requests);
 
-  G_OBJECT_CLASS (vt_metrics_parent_class)->finalize (object);
+  G_OBJECT_CLASS (vts_metrics_parent_class)->finalize (object);
 }
 
 static void
-vt_metrics_class_init (VtMetricsClass *klass)
+vts_metrics_class_init (VtsMetricsClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = vt_metrics_finalize;
+  G_OBJECT_CLASS (klass)->finalize = vts_metrics_finalize;
 }
 
 static void
-vt_metrics_init (VtMetrics *self)
+vts_metrics_init (VtsMetrics *self)
 {
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
-VtMetrics *
-vt_metrics_new (void)
+VtsMetrics *
+vts_metrics_new (void)
 {
-  return g_object_new (VT_TYPE_METRICS, NULL);
+  return g_object_new (VTS_TYPE_METRICS, NULL);
 }
 
 static void
-vt_metrics_on_request_done (SoupServer        *server,
+vts_metrics_on_request_done (SoupServer        *server,
                             SoupServerMessage *msg,
                             gpointer           user_data)
 {
-  VtMetrics *self = user_data;
+  VtsMetrics *self = user_data;
   GUri *uri = soup_server_message_get_uri (msg);
-  const char *route = vt_routes_label_for_path (uri != NULL ? g_uri_get_path (uri) : NULL);
+  const char *route = vts_routes_label_for_path (uri != NULL ? g_uri_get_path (uri) : NULL);
   char *key = g_strdup_printf ("%s\n%u", route, soup_server_message_get_status (msg));
   guint64 *count = g_hash_table_lookup (self->requests, key);
 
@@ -74,16 +74,16 @@ vt_metrics_on_request_done (SoupServer        *server,
 }
 
 void
-vt_metrics_attach (VtMetrics  *self,
+vts_metrics_attach (VtsMetrics  *self,
                    SoupServer *server)
 {
-  g_return_if_fail (VT_IS_METRICS (self));
+  g_return_if_fail (VTS_IS_METRICS (self));
   g_return_if_fail (SOUP_IS_SERVER (server));
 
   g_signal_connect_object (server, "request-finished",
-                           G_CALLBACK (vt_metrics_on_request_done), self, 0);
+                           G_CALLBACK (vts_metrics_on_request_done), self, 0);
   g_signal_connect_object (server, "request-aborted",
-                           G_CALLBACK (vt_metrics_on_request_done), self, 0);
+                           G_CALLBACK (vts_metrics_on_request_done), self, 0);
 }
 
 static int
@@ -95,7 +95,7 @@ compare_keys (gconstpointer a,
 }
 
 static void
-render_requests (VtMetrics *self,
+render_requests (VtsMetrics *self,
                  GString   *out)
 {
   g_autofree const char **keys = NULL;
@@ -130,25 +130,25 @@ render_gauge (GString    *out,
 }
 
 char *
-vt_metrics_render (VtMetrics  *self,
-                   VtJobStore *store,
+vts_metrics_render (VtsMetrics  *self,
+                   VtsJobStore *store,
                    guint       open_long_polls,
                    guint       open_streams)
 {
   GString *out = g_string_new (NULL);
-  guint counts[VT_JOB_N_STATES];
+  guint counts[VTS_JOB_N_STATES];
 
-  g_return_val_if_fail (VT_IS_METRICS (self), NULL);
+  g_return_val_if_fail (VTS_IS_METRICS (self), NULL);
 
   render_requests (self, out);
   render_gauge (out, "vt_open_long_polls", "Requests held by a long-poll now.", open_long_polls);
   render_gauge (out, "vt_open_streams", "Event streams open now.", open_streams);
 
-  vt_job_store_count (store, g_get_monotonic_time (), counts);
+  vts_job_store_count (store, g_get_monotonic_time (), counts);
   g_string_append (out, "# HELP vt_jobs Jobs by state.\n# TYPE vt_jobs gauge\n");
-  for (guint i = 0; i < VT_JOB_N_STATES; i++)
+  for (guint i = 0; i < VTS_JOB_N_STATES; i++)
     g_string_append_printf (out, "vt_jobs{state=\"%s\"} %u\n",
-                            vt_job_state_to_string (i), counts[i]);
+                            vts_job_state_to_string (i), counts[i]);
 
   return g_string_free (out, FALSE);
 }

@@ -1,21 +1,21 @@
-/* vt-response.c: setting JSON responses and errors on a message
+/* vts-response.c: setting JSON responses and errors on a message
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "vt-response.h"
+#include "vts-response.h"
 
 #include <string.h>
 
 void
-vt_response_json (SoupServerMessage *msg,
+vts_response_json (SoupServerMessage *msg,
                   guint              status,
                   JsonNode          *node)
 {
   char *text = json_to_string (node, FALSE);
 
   soup_server_message_set_status (msg, status,
-                                  status == VT_STATUS_TOO_MANY_REQUESTS ? "Too Many Requests" : NULL);
+                                  status == VTS_HTTP_TOO_MANY_REQUESTS ? "Too Many Requests" : NULL);
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
                                     text, strlen (text));
 }
@@ -23,7 +23,7 @@ vt_response_json (SoupServerMessage *msg,
 /* Every error is {"error": CODE, "message": TEXT}: a machine-readable
  * code a client can switch on, and words for a human. */
 void
-vt_response_error (SoupServerMessage *msg,
+vts_response_error (SoupServerMessage *msg,
                    guint              status,
                    const char        *code,
                    const char        *format,
@@ -46,5 +46,5 @@ vt_response_error (SoupServerMessage *msg,
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  vt_response_json (msg, status, root);
+  vts_response_json (msg, status, root);
 }

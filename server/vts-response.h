@@ -1,4 +1,4 @@
-/* vt-response.h: setting JSON responses and errors on a message
+/* vts-response.h: setting JSON responses and errors on a message
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -11,12 +11,12 @@
 G_BEGIN_DECLS
 
 /* RFC 6585; libsoup 3.2 has no name for it. */
-#define VT_STATUS_TOO_MANY_REQUESTS 429
+#define VTS_HTTP_TOO_MANY_REQUESTS 429
 
-void vt_response_json  (SoupServerMessage *msg,
+void vts_response_json  (SoupServerMessage *msg,
                         guint              status,
                         JsonNode          *node);
-void vt_response_error (SoupServerMessage *msg,
+void vts_response_error (SoupServerMessage *msg,
                         guint              status,
                         const char        *code,
                         const char        *format,

@@ -1,4 +1,4 @@
-/* vt-gate.c: who may send requests (--token, --rate-limit)
+/* vts-gate.c: who may send requests (--token, --rate-limit)
  *
  * Runs before faults and routes: a client over its rate gets a 429 with
  * Retry-After, then one without the bearer token a 401 with
@@ -12,9 +12,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "vt-gate.h"
+#include "vts-gate.h"
 
-#include "vt-response.h"
+#include "vts-response.h"
 
 #include <math.h>
 #include <string.h>
@@ -29,7 +29,7 @@ typedef struct
   gint64 updated_us;
 } Bucket;
 
-struct _VtGate
+struct _VtsGate
 {
   GObject     parent_instance;
 
@@ -38,43 +38,43 @@ struct _VtGate
   GHashTable *buckets;   /* client address → Bucket */
 };
 
-G_DEFINE_FINAL_TYPE (VtGate, vt_gate, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (VtsGate, vts_gate, G_TYPE_OBJECT)
 
 static void
-vt_gate_finalize (GObject *object)
+vts_gate_finalize (GObject *object)
 {
-  VtGate *self = VT_GATE (object);
+  VtsGate *self = VTS_GATE (object);
 
   if (self->token != NULL)
     explicit_bzero (self->token, strlen (self->token));
   g_free (self->token);
   g_hash_table_unref (self->buckets);
 
-  G_OBJECT_CLASS (vt_gate_parent_class)->finalize (object);
+  G_OBJECT_CLASS (vts_gate_parent_class)->finalize (object);
 }
 
 static void
-vt_gate_class_init (VtGateClass *klass)
+vts_gate_class_init (VtsGateClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = vt_gate_finalize;
+  G_OBJECT_CLASS (klass)->finalize = vts_gate_finalize;
 }
 
 static void
-vt_gate_init (VtGate *self)
+vts_gate_init (VtsGate *self)
 {
   self->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
-/**
- * vt_gate_new:
+/*
+ * vts_gate_new:
  * @token: (nullable): the bearer token every request must carry
  * @requests_per_second: per client address; 0 for no limit
  */
-VtGate *
-vt_gate_new (const char *token,
+VtsGate *
+vts_gate_new (const char *token,
              double      requests_per_second)
 {
-  VtGate *self = g_object_new (VT_TYPE_GATE, NULL);
+  VtsGate *self = g_object_new (VTS_TYPE_GATE, NULL);
 
   self->token = g_strdup (token);
   self->rate = MAX (requests_per_second, 0.0);
@@ -84,7 +84,7 @@ vt_gate_new (const char *token,
 
 /* "N/s", "N/m" or "N" (per second), N > 0 */
 gboolean
-vt_gate_parse_rate (const char  *text,
+vts_gate_parse_rate (const char  *text,
                     double      *requests_per_second,
                     GError     **error)
 {
@@ -125,7 +125,7 @@ token_equal (const char *expected,
 }
 
 static gboolean
-is_authorized (VtGate            *self,
+is_authorized (VtsGate            *self,
                SoupServerMessage *msg)
 {
   const char *authorization;
@@ -143,7 +143,7 @@ is_authorized (VtGate            *self,
 }
 
 static void
-forget_full_buckets (VtGate *self,
+forget_full_buckets (VtsGate *self,
                      gint64  now_us)
 {
   GHashTableIter iter;
@@ -161,7 +161,7 @@ forget_full_buckets (VtGate *self,
 /* Takes one token from @address's bucket; on FALSE, @retry_after says in
  * how many seconds the next one will be there. */
 static gboolean
-take_token (VtGate     *self,
+take_token (VtsGate     *self,
             const char *address,
             guint      *retry_after)
 {
@@ -195,13 +195,13 @@ take_token (VtGate     *self,
   return FALSE;
 }
 
-/**
- * vt_gate_admit:
+/*
+ * vts_gate_admit:
  *
  * Returns: %TRUE if @msg may go on; else it has been answered (429, 401)
  */
 gboolean
-vt_gate_admit (VtGate            *self,
+vts_gate_admit (VtsGate            *self,
                SoupServerMessage *msg,
                const char        *path)
 {
@@ -209,7 +209,7 @@ vt_gate_admit (VtGate            *self,
   const char *address;
   guint retry_after = 0;
 
-  g_return_val_if_fail (VT_IS_GATE (self), FALSE);
+  g_return_val_if_fail (VTS_IS_GATE (self), FALSE);
 
   if (g_strcmp0 (path, "/health") == 0)
     return TRUE;
@@ -219,7 +219,7 @@ vt_gate_admit (VtGate            *self,
     {
       g_autofree char *seconds = g_strdup_printf ("%u", retry_after);
 
-      vt_response_error (msg, VT_STATUS_TOO_MANY_REQUESTS, "too-many-requests",
+      vts_response_error (msg, VTS_HTTP_TOO_MANY_REQUESTS, "too-many-requests",
                          "Over %g requests per second", self->rate);
       soup_message_headers_replace (headers, "Retry-After", seconds);
       return FALSE;
@@ -227,7 +227,7 @@ vt_gate_admit (VtGate            *self,
 
   if (!is_authorized (self, msg))
     {
-      vt_response_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+      vts_response_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
                          "This server wants Authorization: Bearer <token>");
       soup_message_headers_replace (headers, "WWW-Authenticate", "Bearer realm=\"vt-server\"");
       return FALSE;

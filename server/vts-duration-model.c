@@ -1,9 +1,9 @@
-/* vt-duration-model.c: how long simulated jobs take
+/* vts-duration-model.c: how long simulated jobs take
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "vt-duration-model.h"
+#include "vts-duration-model.h"
 
 #include <math.h>
 #include <string.h>
@@ -29,24 +29,24 @@ parse_number (const char  *text,
 
 /* "fixed:S", "uniform:A:B" or "lognormal:MU:SIGMA" */
 gboolean
-vt_duration_model_parse (VtDurationModel  *model,
+vts_duration_model_parse (VtsDurationModel  *model,
                          const char       *spec,
                          GError          **error)
 {
   g_auto(GStrv) parts = g_strsplit (spec, ":", -1);
   guint n_parts = g_strv_length (parts);
-  VtDurationModel parsed = { 0, };
+  VtsDurationModel parsed = { 0, };
 
   if (n_parts == 2 && strcmp (parts[0], "fixed") == 0)
     {
-      parsed.kind = VT_DURATION_FIXED;
+      parsed.kind = VTS_DURATION_FIXED;
       if (!parse_number (parts[1], &parsed.a, spec, error))
         return FALSE;
     }
   else if (n_parts == 3 &&
            (strcmp (parts[0], "uniform") == 0 || strcmp (parts[0], "lognormal") == 0))
     {
-      parsed.kind = parts[0][0] == 'u' ? VT_DURATION_UNIFORM : VT_DURATION_LOGNORMAL;
+      parsed.kind = parts[0][0] == 'u' ? VTS_DURATION_UNIFORM : VTS_DURATION_LOGNORMAL;
       if (!parse_number (parts[1], &parsed.a, spec, error) ||
           !parse_number (parts[2], &parsed.b, spec, error))
         return FALSE;
@@ -58,13 +58,13 @@ vt_duration_model_parse (VtDurationModel  *model,
       return FALSE;
     }
 
-  if ((parsed.kind == VT_DURATION_FIXED && (parsed.a < 0 || parsed.a > VT_DURATION_MAX)) ||
-      (parsed.kind == VT_DURATION_UNIFORM &&
-       (parsed.a < 0 || parsed.b < parsed.a || parsed.b > VT_DURATION_MAX)) ||
-      (parsed.kind == VT_DURATION_LOGNORMAL && parsed.b < 0))
+  if ((parsed.kind == VTS_DURATION_FIXED && (parsed.a < 0 || parsed.a > VTS_DURATION_MAX)) ||
+      (parsed.kind == VTS_DURATION_UNIFORM &&
+       (parsed.a < 0 || parsed.b < parsed.a || parsed.b > VTS_DURATION_MAX)) ||
+      (parsed.kind == VTS_DURATION_LOGNORMAL && parsed.b < 0))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "“%s”: durations must lie in [0, %.0f] seconds", spec, VT_DURATION_MAX);
+                   "“%s”: durations must lie in [0, %.0f] seconds", spec, VTS_DURATION_MAX);
       return FALSE;
     }
 
@@ -85,24 +85,24 @@ sample_standard_normal (GRand *rand)
 /* Always draws the same number of values for a kind, so that with a seed
  * the sequence of jobs is reproducible. */
 double
-vt_duration_model_sample (const VtDurationModel *model,
+vts_duration_model_sample (const VtsDurationModel *model,
                           GRand                 *rand)
 {
   double seconds;
 
   switch (model->kind)
     {
-    case VT_DURATION_UNIFORM:
+    case VTS_DURATION_UNIFORM:
       seconds = g_rand_double_range (rand, model->a, model->b);
       break;
-    case VT_DURATION_LOGNORMAL:
+    case VTS_DURATION_LOGNORMAL:
       seconds = exp (model->a + model->b * sample_standard_normal (rand));
       break;
-    case VT_DURATION_FIXED:
+    case VTS_DURATION_FIXED:
     default:
       seconds = model->a;
       break;
     }
 
-  return CLAMP (seconds, 0.0, VT_DURATION_MAX);
+  return CLAMP (seconds, 0.0, VTS_DURATION_MAX);
 }

@@ -1,4 +1,4 @@
-/* vt-faults.h: injected failures around the handlers (--faults)
+/* vts-faults.h: injected failures around the handlers (--faults)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -9,24 +9,24 @@
 
 G_BEGIN_DECLS
 
-/* What vt_faults_handle() calls to answer a request for real. */
-typedef void (*VtFaultsNextFunc) (SoupServerMessage *msg,
+/* What vts_faults_handle() calls to answer a request for real. */
+typedef void (*VtsFaultsNextFunc) (SoupServerMessage *msg,
                                   const char        *path,
                                   GHashTable        *query,
                                   gpointer           user_data);
 
-#define VT_TYPE_FAULTS (vt_faults_get_type ())
-G_DECLARE_FINAL_TYPE (VtFaults, vt_faults, VT, FAULTS, GObject)
+#define VTS_TYPE_FAULTS (vts_faults_get_type ())
+G_DECLARE_FINAL_TYPE (VtsFaults, vts_faults, VTS, FAULTS, GObject)
 
-VtFaults *vt_faults_new    (GRand             *rand);
-gboolean  vt_faults_add    (VtFaults          *self,
+VtsFaults *vts_faults_new    (GRand             *rand);
+gboolean  vts_faults_add    (VtsFaults          *self,
                             const char        *spec,
                             GError           **error);
-void      vt_faults_handle (VtFaults          *self,
+void      vts_faults_handle (VtsFaults          *self,
                             SoupServerMessage *msg,
                             const char        *path,
                             GHashTable        *query,
-                            VtFaultsNextFunc   next,
+                            VtsFaultsNextFunc   next,
                             gpointer           next_data);
 
 G_END_DECLS

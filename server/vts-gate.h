@@ -1,4 +1,4 @@
-/* vt-gate.h: who may send requests (--token, --rate-limit)
+/* vts-gate.h: who may send requests (--token, --rate-limit)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -9,15 +9,15 @@
 
 G_BEGIN_DECLS
 
-#define VT_TYPE_GATE (vt_gate_get_type ())
-G_DECLARE_FINAL_TYPE (VtGate, vt_gate, VT, GATE, GObject)
+#define VTS_TYPE_GATE (vts_gate_get_type ())
+G_DECLARE_FINAL_TYPE (VtsGate, vts_gate, VTS, GATE, GObject)
 
-VtGate   *vt_gate_new        (const char         *token,
+VtsGate   *vts_gate_new        (const char         *token,
                               double              requests_per_second);
-gboolean  vt_gate_admit      (VtGate             *self,
+gboolean  vts_gate_admit      (VtsGate             *self,
                               SoupServerMessage  *msg,
                               const char         *path);
-gboolean  vt_gate_parse_rate (const char         *text,
+gboolean  vts_gate_parse_rate (const char         *text,
                               double             *requests_per_second,
                               GError            **error);
 

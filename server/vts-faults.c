@@ -1,4 +1,4 @@
-/* vt-faults.c: injected failures around the handlers (--faults)
+/* vts-faults.c: injected failures around the handlers (--faults)
  *
  * Each request but /health and /metrics draws one number from the faults'
  * own GRand (so that a --seed makes the sequence reproducible without
@@ -16,10 +16,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "vt-faults.h"
+#include "vts-faults.h"
 
-#include "vt-held-message.h"
-#include "vt-response.h"
+#include "vts-held-message.h"
+#include "vts-response.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -78,7 +78,7 @@ typedef struct
   guint     n_injected;  /* which flavour comes next */
 } FaultRule;
 
-struct _VtFaults
+struct _VtsFaults
 {
   GObject     parent_instance;
 
@@ -88,14 +88,14 @@ struct _VtFaults
   GHashTable *tasks;   /* set of FaultTask: responses still being spoiled */
 };
 
-G_DEFINE_FINAL_TYPE (VtFaults, vt_faults, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (VtsFaults, vts_faults, G_TYPE_OBJECT)
 
 /* A message a fault keeps past its handler: hung, dribbled or about to
  * be cut. */
 typedef struct
 {
-  VtFaults      *faults;
-  VtHeldMessage *held;
+  VtsFaults      *faults;
+  VtsHeldMessage *held;
   GSource       *source;
   GBytes        *body;    /* slow-body: the whole body; reset: the raw bytes */
   gsize          offset;
@@ -109,7 +109,7 @@ fault_task_free (FaultTask *task)
       g_source_destroy (task->source);
       g_source_unref (task->source);
     }
-  g_clear_pointer (&task->held, vt_held_message_free);
+  g_clear_pointer (&task->held, vts_held_message_free);
   g_clear_pointer (&task->body, g_bytes_unref);
   g_free (task);
 }
@@ -123,13 +123,13 @@ fault_task_on_gone (gpointer user_data)
 }
 
 static FaultTask *
-fault_task_new (VtFaults          *self,
+fault_task_new (VtsFaults          *self,
                 SoupServerMessage *msg)
 {
   FaultTask *task = g_new0 (FaultTask, 1);
 
   task->faults = self;
-  task->held = vt_held_message_new (msg, fault_task_on_gone, task);
+  task->held = vts_held_message_new (msg, fault_task_on_gone, task);
   g_hash_table_add (self->tasks, task);
 
   return task;
@@ -147,38 +147,38 @@ fault_task_schedule (FaultTask   *task,
 }
 
 static void
-vt_faults_finalize (GObject *object)
+vts_faults_finalize (GObject *object)
 {
-  VtFaults *self = VT_FAULTS (object);
+  VtsFaults *self = VTS_FAULTS (object);
 
   g_hash_table_unref (self->tasks);
   g_array_unref (self->rules);
   g_rand_free (self->rand);
 
-  G_OBJECT_CLASS (vt_faults_parent_class)->finalize (object);
+  G_OBJECT_CLASS (vts_faults_parent_class)->finalize (object);
 }
 
 static void
-vt_faults_class_init (VtFaultsClass *klass)
+vts_faults_class_init (VtsFaultsClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = vt_faults_finalize;
+  G_OBJECT_CLASS (klass)->finalize = vts_faults_finalize;
 }
 
 static void
-vt_faults_init (VtFaults *self)
+vts_faults_init (VtsFaults *self)
 {
   self->rules = g_array_new (FALSE, FALSE, sizeof (FaultRule));
   self->tasks = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) fault_task_free, NULL);
 }
 
-/**
- * vt_faults_new:
+/*
+ * vts_faults_new:
  * @rand: (transfer full): the source of every fault decision
  */
-VtFaults *
-vt_faults_new (GRand *rand)
+VtsFaults *
+vts_faults_new (GRand *rand)
 {
-  VtFaults *self = g_object_new (VT_TYPE_FAULTS, NULL);
+  VtsFaults *self = g_object_new (VTS_TYPE_FAULTS, NULL);
 
   self->rand = rand;
   return self;
@@ -194,14 +194,14 @@ parse_probability (const char  *text,
   return end != text && *end == '\0' && *probability >= 0.0 && *probability <= 1.0;
 }
 
-/**
- * vt_faults_add:
+/*
+ * vts_faults_add:
  * @spec: "KIND:P" or "KIND=CODE:P", e.g. "reset:0.1", "status=503:0.3"
  *
  * Adds a rule. The probabilities of all rules may sum to 1 at most.
  */
 gboolean
-vt_faults_add (VtFaults    *self,
+vts_faults_add (VtsFaults    *self,
                const char  *spec,
                GError     **error)
 {
@@ -212,7 +212,7 @@ vt_faults_add (VtFaults    *self,
   FaultRule rule = { 0, };
   guint64 status = 0;
 
-  g_return_val_if_fail (VT_IS_FAULTS (self), FALSE);
+  g_return_val_if_fail (VTS_IS_FAULTS (self), FALSE);
 
   if (colon == NULL || !parse_probability (colon + 1, &rule.probability))
     {
@@ -269,7 +269,7 @@ static void
 inject_status (FaultRule         *rule,
                SoupServerMessage *msg)
 {
-  vt_response_error (msg, rule->status, "injected-fault",
+  vts_response_error (msg, rule->status, "injected-fault",
                      "Injected failure (--faults status)");
   /* Half of them say when to come back, half leave the client to guess. */
   if (rule->n_injected % 2 == 0)
@@ -283,7 +283,7 @@ inject_retry_after (FaultRule         *rule,
 {
   g_autofree char *value = NULL;
 
-  vt_response_error (msg, rule->status, "injected-fault",
+  vts_response_error (msg, rule->status, "injected-fault",
                      "Injected throttling (--faults retry-after)");
 
   /* Both forms RFC 9110 allows: delay-seconds, then an HTTP-date (two
@@ -334,7 +334,7 @@ redirect_to (SoupServerMessage *msg,
              const char        *location)
 {
   /* 307: the method and body are kept, so a POST is redirected as one. */
-  vt_response_error (msg, SOUP_STATUS_TEMPORARY_REDIRECT, "redirect",
+  vts_response_error (msg, SOUP_STATUS_TEMPORARY_REDIRECT, "redirect",
                      "Moved for now (--faults redirect)");
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Location", location);
@@ -362,7 +362,7 @@ fault_task_hang_up (gpointer user_data);
 /* Cuts the connection from an idle, once the handler has returned: never
  * from under libsoup while it is still reading the request. */
 static void
-reset_later (VtFaults          *self,
+reset_later (VtsFaults          *self,
              SoupServerMessage *msg,
              GBytes            *raw)
 {
@@ -389,7 +389,7 @@ static gboolean
 fault_task_hang_up (gpointer user_data)
 {
   FaultTask *task = user_data;
-  g_autoptr(SoupServerMessage) msg = g_object_ref (vt_held_message_get_message (task->held));
+  g_autoptr(SoupServerMessage) msg = g_object_ref (vts_held_message_get_message (task->held));
   g_autoptr(GBytes) raw = task->body != NULL ? g_bytes_ref (task->body) : NULL;
   g_autoptr(GIOStream) stream = NULL;
 
@@ -414,7 +414,7 @@ fault_task_hang_up (gpointer user_data)
 }
 
 static void
-inject_hang (VtFaults          *self,
+inject_hang (VtsFaults          *self,
              SoupServerMessage *msg)
 {
   /* Never answered: the task only goes when the client or the server
@@ -450,7 +450,7 @@ replace_body (SoupServerMessage *msg,
 }
 
 static void
-spoil_reset (VtFaults          *self,
+spoil_reset (VtsFaults          *self,
              SoupServerMessage *msg,
              GBytes            *body)
 {
@@ -533,7 +533,7 @@ static gboolean
 fault_task_dribble (gpointer user_data)
 {
   FaultTask *task = user_data;
-  SoupServerMessage *msg = vt_held_message_get_message (task->held);
+  SoupServerMessage *msg = vts_held_message_get_message (task->held);
   SoupMessageBody *response_body = soup_server_message_get_response_body (msg);
   gsize length = g_bytes_get_size (task->body);
   gsize piece_length = MIN ((length + SLOW_BODY_PIECES - 1) / SLOW_BODY_PIECES,
@@ -554,7 +554,7 @@ fault_task_dribble (gpointer user_data)
 }
 
 static void
-spoil_slow_body (VtFaults          *self,
+spoil_slow_body (VtsFaults          *self,
                  SoupServerMessage *msg,
                  GBytes            *body)
 {
@@ -574,7 +574,7 @@ spoil_slow_body (VtFaults          *self,
 
 /* Lets the handler answer, then spoils what it answered. */
 static void
-inject_after (VtFaults          *self,
+inject_after (VtsFaults          *self,
               FaultRule         *rule,
               SoupServerMessage *msg)
 {
@@ -607,7 +607,7 @@ inject_after (VtFaults          *self,
 
 /* Answers instead of the handler; FALSE if the handler must run first. */
 static gboolean
-inject_before (VtFaults          *self,
+inject_before (VtsFaults          *self,
                FaultRule         *rule,
                SoupServerMessage *msg,
                GHashTable        *query)
@@ -657,7 +657,7 @@ is_exempt (const char *path,
 }
 
 static FaultRule *
-draw_rule (VtFaults *self)
+draw_rule (VtsFaults *self)
 {
   double roll = g_rand_double (self->rand);
 
@@ -673,24 +673,24 @@ draw_rule (VtFaults *self)
   return NULL;
 }
 
-/**
- * vt_faults_handle:
+/*
+ * vts_faults_handle:
  * @next: answers the request for real
  *
  * Answers @msg through @next, unless a fault is drawn for it.
  */
 void
-vt_faults_handle (VtFaults          *self,
+vts_faults_handle (VtsFaults          *self,
                   SoupServerMessage *msg,
                   const char        *path,
                   GHashTable        *query,
-                  VtFaultsNextFunc   next,
+                  VtsFaultsNextFunc   next,
                   gpointer           next_data)
 {
   FaultRule *rule = NULL;
   gboolean answered;
 
-  g_return_if_fail (VT_IS_FAULTS (self));
+  g_return_if_fail (VTS_IS_FAULTS (self));
 
   if (query != NULL && g_hash_table_contains (query, LOOP_PARAM))
     {

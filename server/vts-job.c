@@ -1,4 +1,4 @@
-/* vt-job.c: one simulated translation job
+/* vts-job.c: one simulated translation job
  *
  * A job is decided entirely when it is created: its duration, its outcome
  * and the noise on its eta never change afterwards, so asking twice never
@@ -9,11 +9,11 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "vt-job.h"
+#include "vts-job.h"
 
 #include <math.h>
 
-struct _VtJob
+struct _VtsJob
 {
   GObject     parent_instance;
 
@@ -21,7 +21,7 @@ struct _VtJob
   gint64      created_wall;   /* µs since the epoch: persisted, reported */
   gint64      created_mono;   /* µs on the monotonic clock: what times it */
   gint64      duration;       /* µs */
-  VtJobState  outcome;
+  VtsJobState  outcome;
   double      eta_factor;
   char       *source_url;
   char       *target_language;
@@ -36,27 +36,27 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-G_DEFINE_FINAL_TYPE (VtJob, vt_job, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (VtsJob, vts_job, G_TYPE_OBJECT)
 
-static const char * const state_names[VT_JOB_N_STATES] = {
-  [VT_JOB_STATE_PENDING] = "pending",
-  [VT_JOB_STATE_COMPLETED] = "completed",
-  [VT_JOB_STATE_ERROR] = "error",
+static const char * const state_names[VTS_JOB_N_STATES] = {
+  [VTS_JOB_STATE_PENDING] = "pending",
+  [VTS_JOB_STATE_COMPLETED] = "completed",
+  [VTS_JOB_STATE_ERROR] = "error",
 };
 
 const char *
-vt_job_state_to_string (VtJobState state)
+vts_job_state_to_string (VtsJobState state)
 {
-  g_return_val_if_fail (state < VT_JOB_N_STATES, NULL);
+  g_return_val_if_fail (state < VTS_JOB_N_STATES, NULL);
 
   return state_names[state];
 }
 
 gboolean
-vt_job_state_from_string (const char *string,
-                          VtJobState *state)
+vts_job_state_from_string (const char *string,
+                          VtsJobState *state)
 {
-  for (guint i = 0; i < VT_JOB_N_STATES; i++)
+  for (guint i = 0; i < VTS_JOB_N_STATES; i++)
     {
       if (g_strcmp0 (string, state_names[i]) == 0)
         {
@@ -69,9 +69,9 @@ vt_job_state_from_string (const char *string,
 }
 
 static void
-vt_job_finalize (GObject *object)
+vts_job_finalize (GObject *object)
 {
-  VtJob *self = VT_JOB (object);
+  VtsJob *self = VTS_JOB (object);
 
   if (self->end_source != NULL)
     {
@@ -82,18 +82,18 @@ vt_job_finalize (GObject *object)
   g_free (self->source_url);
   g_free (self->target_language);
 
-  G_OBJECT_CLASS (vt_job_parent_class)->finalize (object);
+  G_OBJECT_CLASS (vts_job_parent_class)->finalize (object);
 }
 
 static void
-vt_job_class_init (VtJobClass *klass)
+vts_job_class_init (VtsJobClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->finalize = vt_job_finalize;
+  object_class->finalize = vts_job_finalize;
 
-  /**
-   * VtJob::changed:
+  /*
+   * VtsJob::changed:
    *
    * Emitted once, at the moment the job leaves the pending state.
    */
@@ -105,12 +105,12 @@ vt_job_class_init (VtJobClass *klass)
 }
 
 static void
-vt_job_init (VtJob *self)
+vts_job_init (VtsJob *self)
 {
 }
 
 static gboolean
-vt_job_end_dispatch (GSource     *source,
+vts_job_end_dispatch (GSource     *source,
                      GSourceFunc  callback,
                      gpointer     user_data)
 {
@@ -119,14 +119,14 @@ vt_job_end_dispatch (GSource     *source,
 
 /* A bare source with a ready time: unlike a timeout it fires at an exact
  * monotonic instant, which is the instant the lazy state flips. */
-static GSourceFuncs vt_job_end_source_funcs = {
-  .dispatch = vt_job_end_dispatch,
+static GSourceFuncs vts_job_end_source_funcs = {
+  .dispatch = vts_job_end_dispatch,
 };
 
 static gboolean
-vt_job_on_end (gpointer user_data)
+vts_job_on_end (gpointer user_data)
 {
-  VtJob *self = user_data;
+  VtsJob *self = user_data;
 
   g_clear_pointer (&self->end_source, g_source_unref);
   g_signal_emit (self, signals[CHANGED], 0);
@@ -134,22 +134,22 @@ vt_job_on_end (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-VtJob *
-vt_job_new (const char *id,
+VtsJob *
+vts_job_new (const char *id,
             gint64      created_wall_us,
             gint64      duration_us,
-            VtJobState  outcome,
+            VtsJobState  outcome,
             double      eta_factor,
             const char *source_url,
             const char *target_language)
 {
-  VtJob *self;
+  VtsJob *self;
 
   g_return_val_if_fail (id != NULL, NULL);
   g_return_val_if_fail (duration_us >= 0, NULL);
-  g_return_val_if_fail (outcome != VT_JOB_STATE_PENDING, NULL);
+  g_return_val_if_fail (outcome != VTS_JOB_STATE_PENDING, NULL);
 
-  self = g_object_new (VT_TYPE_JOB, NULL);
+  self = g_object_new (VTS_TYPE_JOB, NULL);
   self->id = g_strdup (id);
   self->created_wall = created_wall_us;
   /* A job restored from a state file was created before this process
@@ -161,12 +161,12 @@ vt_job_new (const char *id,
   self->source_url = g_strdup (source_url);
   self->target_language = g_strdup (target_language);
 
-  if (vt_job_get_state (self, g_get_monotonic_time ()) == VT_JOB_STATE_PENDING)
+  if (vts_job_get_state (self, g_get_monotonic_time ()) == VTS_JOB_STATE_PENDING)
     {
-      self->end_source = g_source_new (&vt_job_end_source_funcs, sizeof (GSource));
+      self->end_source = g_source_new (&vts_job_end_source_funcs, sizeof (GSource));
       g_source_set_name (self->end_source, "[vt-server] job end");
       g_source_set_ready_time (self->end_source, self->created_mono + self->duration);
-      g_source_set_callback (self->end_source, vt_job_on_end, self, NULL);
+      g_source_set_callback (self->end_source, vts_job_on_end, self, NULL);
       g_source_attach (self->end_source, g_main_context_get_thread_default ());
     }
 
@@ -174,80 +174,80 @@ vt_job_new (const char *id,
 }
 
 const char *
-vt_job_get_id (VtJob *self)
+vts_job_get_id (VtsJob *self)
 {
-  g_return_val_if_fail (VT_IS_JOB (self), NULL);
+  g_return_val_if_fail (VTS_IS_JOB (self), NULL);
 
   return self->id;
 }
 
 gint64
-vt_job_get_created_wall (VtJob *self)
+vts_job_get_created_wall (VtsJob *self)
 {
-  g_return_val_if_fail (VT_IS_JOB (self), 0);
+  g_return_val_if_fail (VTS_IS_JOB (self), 0);
 
   return self->created_wall;
 }
 
 gint64
-vt_job_get_duration (VtJob *self)
+vts_job_get_duration (VtsJob *self)
 {
-  g_return_val_if_fail (VT_IS_JOB (self), 0);
+  g_return_val_if_fail (VTS_IS_JOB (self), 0);
 
   return self->duration;
 }
 
-VtJobState
-vt_job_get_outcome (VtJob *self)
+VtsJobState
+vts_job_get_outcome (VtsJob *self)
 {
-  g_return_val_if_fail (VT_IS_JOB (self), VT_JOB_STATE_ERROR);
+  g_return_val_if_fail (VTS_IS_JOB (self), VTS_JOB_STATE_ERROR);
 
   return self->outcome;
 }
 
 double
-vt_job_get_eta_factor (VtJob *self)
+vts_job_get_eta_factor (VtsJob *self)
 {
-  g_return_val_if_fail (VT_IS_JOB (self), 1.0);
+  g_return_val_if_fail (VTS_IS_JOB (self), 1.0);
 
   return self->eta_factor;
 }
 
 const char *
-vt_job_get_source_url (VtJob *self)
+vts_job_get_source_url (VtsJob *self)
 {
-  g_return_val_if_fail (VT_IS_JOB (self), NULL);
+  g_return_val_if_fail (VTS_IS_JOB (self), NULL);
 
   return self->source_url;
 }
 
 const char *
-vt_job_get_target_language (VtJob *self)
+vts_job_get_target_language (VtsJob *self)
 {
-  g_return_val_if_fail (VT_IS_JOB (self), NULL);
+  g_return_val_if_fail (VTS_IS_JOB (self), NULL);
 
   return self->target_language;
 }
 
-VtJobState
-vt_job_get_state (VtJob  *self,
+VtsJobState
+vts_job_get_state (VtsJob  *self,
                   gint64  now_us)
 {
-  g_return_val_if_fail (VT_IS_JOB (self), VT_JOB_STATE_ERROR);
+  g_return_val_if_fail (VTS_IS_JOB (self), VTS_JOB_STATE_ERROR);
 
   if (now_us >= self->created_mono + self->duration)
     return self->outcome;
 
-  return VT_JOB_STATE_PENDING;
+  return VTS_JOB_STATE_PENDING;
 }
 
 double
-vt_job_get_progress (VtJob  *self,
+vts_job_get_progress (VtsJob  *self,
                      gint64  now_us)
 {
   gint64 elapsed;
 
-  g_return_val_if_fail (VT_IS_JOB (self), 1.0);
+  g_return_val_if_fail (VTS_IS_JOB (self), 1.0);
 
   elapsed = now_us - self->created_mono;
   if (self->duration == 0 || elapsed >= self->duration)
@@ -257,12 +257,12 @@ vt_job_get_progress (VtJob  *self,
 }
 
 double
-vt_job_get_eta (VtJob  *self,
+vts_job_get_eta (VtsJob  *self,
                 gint64  now_us)
 {
   gint64 remaining;
 
-  g_return_val_if_fail (VT_IS_JOB (self), 0.0);
+  g_return_val_if_fail (VTS_IS_JOB (self), 0.0);
 
   remaining = self->created_mono + self->duration - now_us;
   if (remaining <= 0)
@@ -275,10 +275,10 @@ vt_job_get_eta (VtJob  *self,
 /* The server's suggestion for the next poll: when it thinks the job ends,
  * within bounds that keep a client neither hammering nor asleep. */
 guint
-vt_job_get_retry_after (VtJob  *self,
+vts_job_get_retry_after (VtsJob  *self,
                         gint64  now_us)
 {
-  double eta = vt_job_get_eta (self, now_us);
+  double eta = vts_job_get_eta (self, now_us);
 
   return (guint) CLAMP (ceil (eta), 1.0, 30.0);
 }
@@ -309,15 +309,15 @@ add_string_member (JsonBuilder *builder,
 
 /* progress and eta, only while pending and only when hints are on */
 static void
-add_hint_members (VtJob       *self,
+add_hint_members (VtsJob       *self,
                   JsonBuilder *builder,
                   gint64       now_us)
 {
   json_builder_set_member_name (builder, "progress");
   json_builder_add_double_value (builder,
-                                 round (vt_job_get_progress (self, now_us) * 1000.0) / 1000.0);
+                                 round (vts_job_get_progress (self, now_us) * 1000.0) / 1000.0);
   json_builder_set_member_name (builder, "eta");
-  json_builder_add_double_value (builder, vt_job_get_eta (self, now_us));
+  json_builder_add_double_value (builder, vts_job_get_eta (self, now_us));
   /* The job's age as of this answer, to the millisecond: a client that
    * compares two ETAs learns exactly how much time passed between them,
    * whatever the network did to the answers. */
@@ -326,31 +326,31 @@ add_hint_members (VtJob       *self,
 }
 
 JsonNode *
-vt_job_to_json (VtJob    *self,
+vts_job_to_json (VtsJob    *self,
                 gint64    now_us,
                 gboolean  hints)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  VtJobState state;
+  VtsJobState state;
   g_autofree char *created_at = NULL;
 
-  g_return_val_if_fail (VT_IS_JOB (self), NULL);
+  g_return_val_if_fail (VTS_IS_JOB (self), NULL);
 
-  state = vt_job_get_state (self, now_us);
+  state = vts_job_get_state (self, now_us);
   created_at = format_iso8601_ms (self->created_wall);
 
   json_builder_begin_object (builder);
   add_string_member (builder, "id", self->id);
   /* Classic peers call it result, others status: say both. */
-  add_string_member (builder, "result", vt_job_state_to_string (state));
-  add_string_member (builder, "status", vt_job_state_to_string (state));
+  add_string_member (builder, "result", vts_job_state_to_string (state));
+  add_string_member (builder, "status", vts_job_state_to_string (state));
   add_string_member (builder, "created_at", created_at);
   if (self->source_url != NULL)
     add_string_member (builder, "source_url", self->source_url);
   if (self->target_language != NULL)
     add_string_member (builder, "target_language", self->target_language);
 
-  if (state == VT_JOB_STATE_PENDING)
+  if (state == VTS_JOB_STATE_PENDING)
     {
       if (hints)
         add_hint_members (self, builder, now_us);
@@ -367,20 +367,20 @@ vt_job_to_json (VtJob    *self,
 }
 
 JsonNode *
-vt_job_to_classic_json (VtJob    *self,
+vts_job_to_classic_json (VtsJob    *self,
                         gint64    now_us,
                         gboolean  hints)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  VtJobState state;
+  VtsJobState state;
 
-  g_return_val_if_fail (VT_IS_JOB (self), NULL);
+  g_return_val_if_fail (VTS_IS_JOB (self), NULL);
 
-  state = vt_job_get_state (self, now_us);
+  state = vts_job_get_state (self, now_us);
 
   json_builder_begin_object (builder);
-  add_string_member (builder, "result", vt_job_state_to_string (state));
-  if (state == VT_JOB_STATE_PENDING && hints)
+  add_string_member (builder, "result", vts_job_state_to_string (state));
+  if (state == VTS_JOB_STATE_PENDING && hints)
     add_hint_members (self, builder, now_us);
   json_builder_end_object (builder);
 

@@ -1,4 +1,4 @@
-/* vt-job-store.c: every job the server knows, decided once at creation
+/* vts-job-store.c: every job the server knows, decided once at creation
  *
  * The store is the only place randomness touches a job: its duration, its
  * outcome and its eta noise are drawn here, in a fixed order, from one
@@ -14,72 +14,72 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "vt-job-store.h"
+#include "vts-job-store.h"
 
 #include <math.h>
 
 #define STATE_VERSION 1
 
-struct _VtJobStore
+struct _VtsJobStore
 {
   GObject          parent_instance;
 
-  VtDurationModel  durations;
+  VtsDurationModel  durations;
   double           error_rate;
   double           eta_noise;
   GRand           *rand;
 
-  GHashTable      *jobs_by_id;  /* id → VtJob, owns a ref */
+  GHashTable      *jobs_by_id;  /* id → VtsJob, owns a ref */
   GPtrArray       *jobs;        /* creation order, owns a ref */
-  VtJob           *default_job; /* borrowed from jobs */
+  VtsJob           *default_job; /* borrowed from jobs */
   char            *state_path;  /* nullable */
 };
 
-G_DEFINE_FINAL_TYPE (VtJobStore, vt_job_store, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (VtsJobStore, vts_job_store, G_TYPE_OBJECT)
 
 static void
-vt_job_store_finalize (GObject *object)
+vts_job_store_finalize (GObject *object)
 {
-  VtJobStore *self = VT_JOB_STORE (object);
+  VtsJobStore *self = VTS_JOB_STORE (object);
 
   g_hash_table_unref (self->jobs_by_id);
   g_ptr_array_unref (self->jobs);
   g_rand_free (self->rand);
   g_free (self->state_path);
 
-  G_OBJECT_CLASS (vt_job_store_parent_class)->finalize (object);
+  G_OBJECT_CLASS (vts_job_store_parent_class)->finalize (object);
 }
 
 static void
-vt_job_store_class_init (VtJobStoreClass *klass)
+vts_job_store_class_init (VtsJobStoreClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = vt_job_store_finalize;
+  G_OBJECT_CLASS (klass)->finalize = vts_job_store_finalize;
 }
 
 static void
-vt_job_store_init (VtJobStore *self)
+vts_job_store_init (VtsJobStore *self)
 {
   self->jobs_by_id = g_hash_table_new_full (g_str_hash, g_str_equal,
                                             NULL, g_object_unref);
   self->jobs = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
-/**
- * vt_job_store_new:
+/*
+ * vts_job_store_new:
  * @rand: (transfer full): the source of every random decision
  */
-VtJobStore *
-vt_job_store_new (const VtDurationModel *durations,
+VtsJobStore *
+vts_job_store_new (const VtsDurationModel *durations,
                   double                 error_rate,
                   double                 eta_noise,
                   GRand                 *rand)
 {
-  VtJobStore *self;
+  VtsJobStore *self;
 
   g_return_val_if_fail (durations != NULL, NULL);
   g_return_val_if_fail (rand != NULL, NULL);
 
-  self = g_object_new (VT_TYPE_JOB_STORE, NULL);
+  self = g_object_new (VTS_TYPE_JOB_STORE, NULL);
   self->durations = *durations;
   self->error_rate = CLAMP (error_rate, 0.0, 1.0);
   self->eta_noise = CLAMP (eta_noise, 0.0, 1.0);
@@ -90,56 +90,56 @@ vt_job_store_new (const VtDurationModel *durations,
 
 /* Takes @job's reference. */
 static void
-vt_job_store_add (VtJobStore *self,
-                  VtJob      *job)
+vts_job_store_add (VtsJobStore *self,
+                  VtsJob      *job)
 {
   g_ptr_array_add (self->jobs, job);
-  g_hash_table_insert (self->jobs_by_id, (gpointer) vt_job_get_id (job),
+  g_hash_table_insert (self->jobs_by_id, (gpointer) vts_job_get_id (job),
                        g_object_ref (job));
 }
 
-static void vt_job_store_save (VtJobStore *self);
+static void vts_job_store_save (VtsJobStore *self);
 
 /* Returns: (transfer none) */
-VtJob *
-vt_job_store_create (VtJobStore      *self,
-                     const VtJobSpec *spec)
+VtsJob *
+vts_job_store_create (VtsJobStore      *self,
+                     const VtsJobSpec *spec)
 {
   g_autofree char *id = NULL;
-  VtJob *job;
+  VtsJob *job;
   double duration, roll, eta_factor;
-  VtJobState outcome;
+  VtsJobState outcome;
 
-  g_return_val_if_fail (VT_IS_JOB_STORE (self), NULL);
+  g_return_val_if_fail (VTS_IS_JOB_STORE (self), NULL);
   g_return_val_if_fail (spec != NULL, NULL);
 
   /* Every draw happens whatever the spec overrides, so that one test's
    * explicit duration does not shift the next job's random outcome. */
-  duration = vt_duration_model_sample (&self->durations, self->rand);
+  duration = vts_duration_model_sample (&self->durations, self->rand);
   roll = g_rand_double (self->rand);
   eta_factor = 1.0 + self->eta_noise * g_rand_double_range (self->rand, -1.0, 1.0);
 
   if (spec->duration >= 0)
-    duration = MIN (spec->duration, VT_DURATION_MAX);
+    duration = MIN (spec->duration, VTS_DURATION_MAX);
   outcome = spec->outcome;
-  if (outcome == VT_JOB_STATE_PENDING)
-    outcome = roll < self->error_rate ? VT_JOB_STATE_ERROR : VT_JOB_STATE_COMPLETED;
+  if (outcome == VTS_JOB_STATE_PENDING)
+    outcome = roll < self->error_rate ? VTS_JOB_STATE_ERROR : VTS_JOB_STATE_COMPLETED;
 
   id = g_uuid_string_random ();
-  job = vt_job_new (id, g_get_real_time (), (gint64) llround (duration * G_USEC_PER_SEC),
+  job = vts_job_new (id, g_get_real_time (), (gint64) llround (duration * G_USEC_PER_SEC),
                     outcome, eta_factor, spec->source_url, spec->target_language);
-  vt_job_store_add (self, job);
-  vt_job_store_save (self);
+  vts_job_store_add (self, job);
+  vts_job_store_save (self);
 
   return job;
 }
 
 /* Returns: (transfer none) (nullable) */
-VtJob *
-vt_job_store_lookup (VtJobStore *self,
+VtsJob *
+vts_job_store_lookup (VtsJobStore *self,
                      const char *id)
 {
-  g_return_val_if_fail (VT_IS_JOB_STORE (self), NULL);
+  g_return_val_if_fail (VTS_IS_JOB_STORE (self), NULL);
 
   if (id == NULL)
     return NULL;
@@ -149,74 +149,74 @@ vt_job_store_lookup (VtJobStore *self,
 
 /* The job GET /status follows: it starts with the server. */
 void
-vt_job_store_ensure_default (VtJobStore *self)
+vts_job_store_ensure_default (VtsJobStore *self)
 {
-  VtJobSpec spec = VT_JOB_SPEC_INIT;
+  VtsJobSpec spec = VTS_JOB_SPEC_INIT;
 
-  g_return_if_fail (VT_IS_JOB_STORE (self));
+  g_return_if_fail (VTS_IS_JOB_STORE (self));
 
   if (self->default_job == NULL)
     {
-      self->default_job = vt_job_store_create (self, &spec);
-      vt_job_store_save (self);
+      self->default_job = vts_job_store_create (self, &spec);
+      vts_job_store_save (self);
     }
 }
 
 /* Returns: (transfer none) */
-VtJob *
-vt_job_store_get_default (VtJobStore *self)
+VtsJob *
+vts_job_store_get_default (VtsJobStore *self)
 {
-  g_return_val_if_fail (VT_IS_JOB_STORE (self), NULL);
+  g_return_val_if_fail (VTS_IS_JOB_STORE (self), NULL);
 
-  vt_job_store_ensure_default (self);
+  vts_job_store_ensure_default (self);
   return self->default_job;
 }
 
 void
-vt_job_store_count (VtJobStore *self,
+vts_job_store_count (VtsJobStore *self,
                     gint64      now_us,
-                    guint       counts[VT_JOB_N_STATES])
+                    guint       counts[VTS_JOB_N_STATES])
 {
-  g_return_if_fail (VT_IS_JOB_STORE (self));
+  g_return_if_fail (VTS_IS_JOB_STORE (self));
 
-  for (guint i = 0; i < VT_JOB_N_STATES; i++)
+  for (guint i = 0; i < VTS_JOB_N_STATES; i++)
     counts[i] = 0;
   for (guint i = 0; i < self->jobs->len; i++)
-    counts[vt_job_get_state (g_ptr_array_index (self->jobs, i), now_us)]++;
+    counts[vts_job_get_state (g_ptr_array_index (self->jobs, i), now_us)]++;
 }
 
 /* Persistence */
 
 static void
 add_job_state (JsonBuilder *builder,
-               VtJob       *job)
+               VtsJob       *job)
 {
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "id");
-  json_builder_add_string_value (builder, vt_job_get_id (job));
+  json_builder_add_string_value (builder, vts_job_get_id (job));
   json_builder_set_member_name (builder, "created_us");
-  json_builder_add_int_value (builder, vt_job_get_created_wall (job));
+  json_builder_add_int_value (builder, vts_job_get_created_wall (job));
   json_builder_set_member_name (builder, "duration_us");
-  json_builder_add_int_value (builder, vt_job_get_duration (job));
+  json_builder_add_int_value (builder, vts_job_get_duration (job));
   json_builder_set_member_name (builder, "outcome");
-  json_builder_add_string_value (builder, vt_job_state_to_string (vt_job_get_outcome (job)));
+  json_builder_add_string_value (builder, vts_job_state_to_string (vts_job_get_outcome (job)));
   json_builder_set_member_name (builder, "eta_factor");
-  json_builder_add_double_value (builder, vt_job_get_eta_factor (job));
-  if (vt_job_get_source_url (job) != NULL)
+  json_builder_add_double_value (builder, vts_job_get_eta_factor (job));
+  if (vts_job_get_source_url (job) != NULL)
     {
       json_builder_set_member_name (builder, "source_url");
-      json_builder_add_string_value (builder, vt_job_get_source_url (job));
+      json_builder_add_string_value (builder, vts_job_get_source_url (job));
     }
-  if (vt_job_get_target_language (job) != NULL)
+  if (vts_job_get_target_language (job) != NULL)
     {
       json_builder_set_member_name (builder, "target_language");
-      json_builder_add_string_value (builder, vt_job_get_target_language (job));
+      json_builder_add_string_value (builder, vts_job_get_target_language (job));
     }
   json_builder_end_object (builder);
 }
 
 static void
-vt_job_store_save (VtJobStore *self)
+vts_job_store_save (VtsJobStore *self)
 {
   g_autoptr(JsonBuilder) builder = NULL;
   g_autoptr(JsonNode) root = NULL;
@@ -233,7 +233,7 @@ vt_job_store_save (VtJobStore *self)
   if (self->default_job != NULL)
     {
       json_builder_set_member_name (builder, "default");
-      json_builder_add_string_value (builder, vt_job_get_id (self->default_job));
+      json_builder_add_string_value (builder, vts_job_get_id (self->default_job));
     }
   json_builder_set_member_name (builder, "jobs");
   json_builder_begin_array (builder);
@@ -260,12 +260,12 @@ member_is (JsonObject *object,
          json_node_get_value_type (node) == type;
 }
 
-static VtJob *
+static VtsJob *
 job_from_state (JsonNode  *node,
                 GError   **error)
 {
   JsonObject *object = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-  VtJobState outcome = VT_JOB_STATE_PENDING;
+  VtsJobState outcome = VTS_JOB_STATE_PENDING;
   gint64 duration = -1;
   double eta_factor = -1.0;
 
@@ -283,19 +283,19 @@ job_from_state (JsonNode  *node,
     {
       duration = json_object_get_int_member (object, "duration_us");
       eta_factor = json_object_get_double_member (object, "eta_factor");
-      vt_job_state_from_string (json_object_get_string_member (object, "outcome"), &outcome);
+      vts_job_state_from_string (json_object_get_string_member (object, "outcome"), &outcome);
     }
 
   if (object == NULL ||
       !g_uuid_string_is_valid (json_object_get_string_member_with_default (object, "id", "")) ||
-      duration < 0 || duration > VT_DURATION_MAX * G_USEC_PER_SEC ||
-      outcome == VT_JOB_STATE_PENDING || !(eta_factor >= 0.0 && eta_factor <= 2.0))
+      duration < 0 || duration > VTS_DURATION_MAX * G_USEC_PER_SEC ||
+      outcome == VTS_JOB_STATE_PENDING || !(eta_factor >= 0.0 && eta_factor <= 2.0))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "a job is malformed");
       return NULL;
     }
 
-  return vt_job_new (json_object_get_string_member (object, "id"),
+  return vts_job_new (json_object_get_string_member (object, "id"),
                      json_object_get_int_member (object, "created_us"),
                      duration, outcome, eta_factor,
                      json_object_get_string_member_with_default (object, "source_url", NULL),
@@ -303,7 +303,7 @@ job_from_state (JsonNode  *node,
 }
 
 static gboolean
-vt_job_store_restore (VtJobStore  *self,
+vts_job_store_restore (VtsJobStore  *self,
                       JsonNode    *root,
                       GError     **error)
 {
@@ -324,28 +324,28 @@ vt_job_store_restore (VtJobStore  *self,
   jobs = json_object_get_array_member (object, "jobs");
   for (guint i = 0; i < json_array_get_length (jobs); i++)
     {
-      VtJob *job = job_from_state (json_array_get_element (jobs, i), error);
+      VtsJob *job = job_from_state (json_array_get_element (jobs, i), error);
 
       if (job == NULL)
         return FALSE;
-      if (g_hash_table_contains (self->jobs_by_id, vt_job_get_id (job)))
+      if (g_hash_table_contains (self->jobs_by_id, vts_job_get_id (job)))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       "job %s appears twice", vt_job_get_id (job));
+                       "job %s appears twice", vts_job_get_id (job));
           g_object_unref (job);
           return FALSE;
         }
-      vt_job_store_add (self, job);
+      vts_job_store_add (self, job);
     }
 
   default_id = json_object_get_string_member_with_default (object, "default", NULL);
-  self->default_job = vt_job_store_lookup (self, default_id);
+  self->default_job = vts_job_store_lookup (self, default_id);
 
   return TRUE;
 }
 
-/**
- * vt_job_store_load:
+/*
+ * vts_job_store_load:
  * @path: the state file: read if it exists, written on every change
  *
  * Restores the jobs of an earlier run, each with its outcome and its
@@ -353,7 +353,7 @@ vt_job_store_restore (VtJobStore  *self,
  * malformed one is an error, so that a typo never silently loses jobs.
  */
 gboolean
-vt_job_store_load (VtJobStore  *self,
+vts_job_store_load (VtsJobStore  *self,
                    const char  *path,
                    GError     **error)
 {
@@ -362,7 +362,7 @@ vt_job_store_load (VtJobStore  *self,
   g_autofree char *text = NULL;
   gsize length;
 
-  g_return_val_if_fail (VT_IS_JOB_STORE (self), FALSE);
+  g_return_val_if_fail (VTS_IS_JOB_STORE (self), FALSE);
   g_return_val_if_fail (self->jobs->len == 0, FALSE);
 
   g_free (self->state_path);
@@ -377,7 +377,7 @@ vt_job_store_load (VtJobStore  *self,
     }
 
   if (!json_parser_load_from_data (parser, text, length, error) ||
-      !vt_job_store_restore (self, json_parser_get_root (parser), error))
+      !vts_job_store_restore (self, json_parser_get_root (parser), error))
     {
       g_prefix_error (error, "%s: ", path);
       return FALSE;

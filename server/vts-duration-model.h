@@ -1,4 +1,4 @@
-/* vt-duration-model.h: how long simulated jobs take
+/* vts-duration-model.h: how long simulated jobs take
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -10,26 +10,26 @@
 G_BEGIN_DECLS
 
 typedef enum {
-  VT_DURATION_FIXED,      /* a: seconds */
-  VT_DURATION_UNIFORM,    /* [a, b) seconds */
-  VT_DURATION_LOGNORMAL,  /* exp (N (a, b)) seconds */
-} VtDurationKind;
+  VTS_DURATION_FIXED,      /* a: seconds */
+  VTS_DURATION_UNIFORM,    /* [a, b) seconds */
+  VTS_DURATION_LOGNORMAL,  /* exp (N (a, b)) seconds */
+} VtsDurationKind;
 
 typedef struct
 {
-  VtDurationKind kind;
+  VtsDurationKind kind;
   double         a;
   double         b;
-} VtDurationModel;
+} VtsDurationModel;
 
 /* The longest job the server accepts, in seconds: a year keeps every
  * ready time far from overflowing the monotonic clock. */
-#define VT_DURATION_MAX (365.0 * 24 * 3600)
+#define VTS_DURATION_MAX (365.0 * 24 * 3600)
 
-gboolean vt_duration_model_parse      (VtDurationModel       *model,
+gboolean vts_duration_model_parse      (VtsDurationModel       *model,
                                        const char            *spec,
                                        GError               **error);
-double   vt_duration_model_sample     (const VtDurationModel *model,
+double   vts_duration_model_sample     (const VtsDurationModel *model,
                                        GRand                 *rand);
 
 G_END_DECLS

@@ -1,0 +1,25 @@
+/* vts-metrics.h: request counters in the Prometheus text format
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "vts-job-store.h"
+
+G_BEGIN_DECLS
+
+#define VTS_TYPE_METRICS (vts_metrics_get_type ())
+G_DECLARE_FINAL_TYPE (VtsMetrics, vts_metrics, VTS, METRICS, GObject)
+
+VtsMetrics *vts_metrics_new    (void);
+void       vts_metrics_attach (VtsMetrics  *self,
+                              SoupServer *server);
+char      *vts_metrics_render (VtsMetrics  *self,
+                              VtsJobStore *store,
+                              guint       open_long_polls,
+                              guint       open_streams);
+
+G_END_DECLS
