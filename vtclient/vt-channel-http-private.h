@@ -27,6 +27,7 @@ typedef enum
   VT_EXCHANGE_TRANSIENT,   /* network error, timeout, 5xx, 429: retry */
   VT_EXCHANGE_PROTOCOL,    /* a body we cannot read: retry, a few times */
   VT_EXCHANGE_FATAL,       /* 404, 401, other 4xx: give up at once */
+  VT_EXCHANGE_REDIRECT,    /* 3xx with a Location: ask there, once */
   VT_EXCHANGE_CANCELLED,   /* the caller cancelled: nothing to report */
 } VtExchangeKind;
 
@@ -38,7 +39,11 @@ typedef struct
   VtScheduleHints   hints;
   VtCapabilities    capabilities;
   GError           *error;   /* set unless kind is VT_EXCHANGE_OK */
+  GUri             *location; /* VT_EXCHANGE_REDIRECT: where to ask */
 } VtExchange;
+
+/* The most redirects a watch follows in a row; the next one fails it. */
+#define VT_MAX_REDIRECTS 5
 
 /* A request's own cancellable: cancelled when the caller's is, or when
  * its timer runs out. Both channels need one; the timer is what bounds a
@@ -79,6 +84,12 @@ double          vt_retry_after_parse            (const char         *value,
 SoupMessage    *vt_channel_http_new_message     (const char         *method,
                                                  GUri               *uri,
                                                  const char         *token);
+SoupMessage    *vt_channel_http_new_job_message (GUri               *uri,
+                                                 const char         *token);
+gboolean        vt_exchange_read_redirect       (VtExchange         *exchange,
+                                                 SoupMessage        *message);
+gboolean        vt_uri_same_origin              (GUri               *a,
+                                                 GUri               *b);
 void            vt_channel_http_send_async      (SoupSession        *session,
                                                  SoupMessage        *message,
                                                  double              timeout,

@@ -48,6 +48,7 @@ vt_exchange_free (VtExchange *exchange)
 {
   vt_job_observation_clear (&exchange->observation);
   g_clear_error (&exchange->error);
+  g_clear_pointer (&exchange->location, g_uri_unref);
   g_free (exchange);
 }
 
@@ -132,6 +133,91 @@ vt_channel_http_new_message (const char *method,
     }
 
   return message;
+}
+
+/* A GET of a job or its events: redirects come back to the watch, which
+ * counts each hop as one of its requests instead of letting libsoup
+ * follow them unseen. */
+SoupMessage *
+vt_channel_http_new_job_message (GUri       *uri,
+                                 const char *token)
+{
+  SoupMessage *message = vt_channel_http_new_message (SOUP_METHOD_GET, uri, token);
+
+  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
+
+  return message;
+}
+
+static gboolean
+is_redirect_status (guint status)
+{
+  return status == SOUP_STATUS_MOVED_PERMANENTLY ||
+         status == SOUP_STATUS_FOUND ||
+         status == SOUP_STATUS_SEE_OTHER ||
+         status == SOUP_STATUS_TEMPORARY_REDIRECT ||
+         status == SOUP_STATUS_PERMANENT_REDIRECT;
+}
+
+/*
+ * vt_exchange_read_redirect:
+ *
+ * Returns: %TRUE when @message was answered with a redirect: @exchange is
+ * then a VT_EXCHANGE_REDIRECT to an http(s) Location, resolved against the
+ * request's URI, or VT_EXCHANGE_FATAL when the Location is missing or
+ * points elsewhere than http(s).
+ */
+gboolean
+vt_exchange_read_redirect (VtExchange  *exchange,
+                           SoupMessage *message)
+{
+  guint status = soup_message_get_status (message);
+  const char *location;
+  g_autoptr(GUri) target = NULL;
+  const char *scheme;
+
+  if (!is_redirect_status (status))
+    return FALSE;
+
+  location = soup_message_headers_get_one (soup_message_get_response_headers (message),
+                                           "Location");
+  if (location != NULL)
+    target = g_uri_parse_relative (soup_message_get_uri (message), location,
+                                   G_URI_FLAGS_ENCODED, NULL);
+  scheme = target != NULL ? g_uri_get_scheme (target) : NULL;
+
+  if (target == NULL || g_uri_get_host (target) == NULL ||
+      (g_strcmp0 (scheme, "http") != 0 && g_strcmp0 (scheme, "https") != 0))
+    {
+      exchange->kind = VT_EXCHANGE_FATAL;
+      g_set_error (&exchange->error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_HTTP,
+                   "The server redirected (HTTP %u) to no http or https URL", status);
+      return TRUE;
+    }
+
+  exchange->kind = VT_EXCHANGE_REDIRECT;
+  exchange->location = g_steal_pointer (&target);
+  return TRUE;
+}
+
+static int
+effective_port (GUri *uri)
+{
+  int port = g_uri_get_port (uri);
+
+  if (port != -1)
+    return port;
+  return g_strcmp0 (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
+}
+
+/* Same scheme, host and port: where a bearer token may go. */
+gboolean
+vt_uri_same_origin (GUri *a,
+                    GUri *b)
+{
+  return g_ascii_strcasecmp (g_uri_get_scheme (a), g_uri_get_scheme (b)) == 0 &&
+         g_ascii_strcasecmp (g_uri_get_host (a), g_uri_get_host (b)) == 0 &&
+         effective_port (a) == effective_port (b);
 }
 
 /* ------------------------------------------------------------------ */
@@ -487,7 +573,9 @@ on_job_sent (GObject      *object,
 
   vt_exchange_read_headers (exchange, message);
 
-  if (SOUP_STATUS_IS_SUCCESSFUL (exchange->http_status))
+  if (vt_exchange_read_redirect (exchange, message))
+    ;
+  else if (SOUP_STATUS_IS_SUCCESSFUL (exchange->http_status))
     {
       gsize size;
       const char *data = g_bytes_get_data (body, &size);
@@ -530,7 +618,7 @@ vt_channel_http_get_job_async (SoupSession         *session,
   g_task_set_name (task, "vt_channel_http_get_job_async");
   g_task_set_check_cancellable (task, FALSE);
 
-  message = vt_channel_http_new_message (SOUP_METHOD_GET, uri, token);
+  message = vt_channel_http_new_job_message (uri, token);
   g_task_set_task_data (task, g_object_ref (message), g_object_unref);
 
   vt_channel_http_send_async (session, message, timeout, cancellable,

@@ -179,6 +179,11 @@ on_stream_opened (GObject      *object,
     }
 
   vt_exchange_read_headers (data->exchange, data->message);
+  if (vt_exchange_read_redirect (data->exchange, data->message))
+    {
+      finish_stream (task);
+      return;
+    }
   if (!SOUP_STATUS_IS_SUCCESSFUL (data->exchange->http_status))
     {
       vt_exchange_set_http_error (data->exchange, data->message);
@@ -228,7 +233,7 @@ vt_channel_stream_async (SoupSession         *session,
   g_task_set_check_cancellable (task, FALSE);
 
   data = g_new0 (StreamData, 1);
-  data->message = vt_channel_http_new_message (SOUP_METHOD_GET, uri, token);
+  data->message = vt_channel_http_new_job_message (uri, token);
   soup_message_headers_replace (soup_message_get_request_headers (data->message),
                                 "Accept", "text/event-stream");
   data->on_event = on_event;

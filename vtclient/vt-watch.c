@@ -57,6 +57,8 @@ struct _VtWatch
   guint           requests;    /* every request made, failed ones too */
   guint           failures;    /* consecutive transient failures */
   guint           protocol_failures;
+  guint           redirects;   /* redirects answered in a row */
+  GUri           *redirect_uri; /* where the next request goes, once */
   int             last_status;
   double          last_pending_at;  /* elapsed when the request that last saw
                                      * "pending" went out, or -1 */
@@ -93,6 +95,7 @@ vt_watch_free (VtWatch *watch)
   g_clear_object (&watch->session);
   g_clear_pointer (&watch->uri, g_uri_unref);
   g_clear_pointer (&watch->events_uri, g_uri_unref);
+  g_clear_pointer (&watch->redirect_uri, g_uri_unref);
   g_clear_pointer (&watch->job_id, g_free);
   g_clear_pointer (&watch->rand, g_rand_free);
   g_clear_error (&watch->last_error);
@@ -418,6 +421,44 @@ vt_watch_on_observation (VtWatch                *watch,
   return TRUE;
 }
 
+/* A redirect is followed at once, as one more request of this watch; the
+ * request after it starts again from the job's own URL. A chain longer
+ * than VT_MAX_REDIRECTS is a failed attempt like a 5xx: retried on the
+ * retry schedule from the job's own URL, so a loop ends the watch with
+ * VT_CLIENT_ERROR_HTTP once its attempts or its time run out. */
+static void
+vt_watch_on_redirect (VtWatch    *watch,
+                      VtExchange *exchange)
+{
+  if (++watch->redirects > VT_MAX_REDIRECTS)
+    {
+      watch->redirects = 0;
+      exchange->kind = VT_EXCHANGE_TRANSIENT;
+      g_clear_error (&exchange->error);
+      exchange->error = g_error_new (VT_CLIENT_ERROR, VT_CLIENT_ERROR_HTTP,
+                                     "Too many redirects: the server answered "
+                                     "HTTP %u more than %d times in a row",
+                                     exchange->http_status, VT_MAX_REDIRECTS);
+      vt_watch_on_failure (watch, exchange);
+      return;
+    }
+
+  if (!vt_watch_attempts_left (watch))
+    {
+      g_clear_error (&watch->last_error);
+      watch->last_error = g_error_new (VT_CLIENT_ERROR, VT_CLIENT_ERROR_HTTP,
+                                       "The server redirected (HTTP %u) the last request",
+                                       exchange->http_status);
+      vt_watch_give_up (watch);
+      return;
+    }
+
+  g_debug ("job %s: redirected (HTTP %u)", vt_watch_name (watch), exchange->http_status);
+  g_clear_pointer (&watch->redirect_uri, g_uri_unref);
+  watch->redirect_uri = g_steal_pointer (&exchange->location);
+  vt_watch_send (watch);
+}
+
 static void
 on_exchange (GObject      *object,
              GAsyncResult *result,
@@ -434,6 +475,8 @@ on_exchange (GObject      *object,
     return;
 
   g_clear_object (&watch->request_cancellable);
+  if (exchange->kind != VT_EXCHANGE_REDIRECT)
+    watch->redirects = 0;
 
   /* The first answer in auto mode tells what the server can do. */
   if (exchange->kind == VT_EXCHANGE_OK && !watch->options.capabilities_known)
@@ -460,6 +503,10 @@ on_exchange (GObject      *object,
     case VT_EXCHANGE_TRANSIENT:
     case VT_EXCHANGE_PROTOCOL:
       vt_watch_on_failure (watch, exchange);
+      break;
+
+    case VT_EXCHANGE_REDIRECT:
+      vt_watch_on_redirect (watch, exchange);
       break;
 
     case VT_EXCHANGE_FATAL:
@@ -505,9 +552,15 @@ on_stream_closed (GObject      *object,
 
   g_clear_object (&watch->request_cancellable);
   destroy_source (&watch->deadline);
+  if (exchange->kind != VT_EXCHANGE_REDIRECT)
+    watch->redirects = 0;
 
   switch (exchange->kind)
     {
+    case VT_EXCHANGE_REDIRECT:
+      vt_watch_on_redirect (watch, exchange);
+      break;
+
     case VT_EXCHANGE_OK:
       /* Closed before the job ended: a dropped stream, open it again. */
       exchange->kind = VT_EXCHANGE_TRANSIENT;
@@ -548,7 +601,9 @@ on_deadline (gpointer user_data)
 }
 
 static void
-vt_watch_open_stream (VtWatch *watch)
+vt_watch_open_stream (VtWatch    *watch,
+                      GUri       *uri,
+                      const char *token)
 {
   double left = watch->options.schedule.max_wait_time - vt_watch_elapsed (watch);
 
@@ -558,35 +613,56 @@ vt_watch_open_stream (VtWatch *watch)
   g_source_set_name (watch->deadline, "[vtclient] stream deadline");
   g_task_attach_source (watch->task, watch->deadline, on_deadline);
 
-  vt_channel_stream_async (watch->session, watch->events_uri, watch->options.token,
+  vt_channel_stream_async (watch->session, uri, token,
                            watch->options.request_timeout, watch->request_cancellable,
                            on_stream_event, watch,
                            on_stream_closed, g_object_ref (watch->task));
 }
 
-static void
-vt_watch_send_long_poll (VtWatch *watch)
+/* The job's URL with ?wait= for as long as the budget allows, capped. */
+static GUri *
+vt_watch_long_poll_uri (VtWatch *watch)
 {
   g_autofree char *query = NULL;
-  g_autoptr(GUri) uri = NULL;
   double left = watch->options.schedule.max_wait_time - vt_watch_elapsed (watch);
 
   watch->long_poll_wait = CLAMP (left, 0.0, MAX_LONG_POLL_WAIT);
   query = g_strdup_printf ("wait=%.3f", watch->long_poll_wait);
-  uri = g_uri_build (G_URI_FLAGS_ENCODED,
-                     g_uri_get_scheme (watch->uri), g_uri_get_userinfo (watch->uri),
-                     g_uri_get_host (watch->uri), g_uri_get_port (watch->uri),
-                     g_uri_get_path (watch->uri), query, NULL);
 
-  vt_channel_http_get_job_async (watch->session, uri, watch->options.token,
-                                 watch->long_poll_wait + watch->options.request_timeout,
-                                 watch->request_cancellable,
-                                 on_exchange, g_object_ref (watch->task));
+  return g_uri_build (G_URI_FLAGS_ENCODED,
+                      g_uri_get_scheme (watch->uri), g_uri_get_userinfo (watch->uri),
+                      g_uri_get_host (watch->uri), g_uri_get_port (watch->uri),
+                      g_uri_get_path (watch->uri), query, NULL);
+}
+
+/* Where the next request goes: a redirect's Location once, else the
+ * channel's own URL. The token goes only where the job's URL points. */
+static GUri *
+vt_watch_next_uri (VtWatch     *watch,
+                   const char **token)
+{
+  GUri *uri;
+
+  if (watch->redirect_uri != NULL)
+    uri = g_steal_pointer (&watch->redirect_uri);
+  else if (watch->channel == VT_STRATEGY_STREAM)
+    uri = g_uri_ref (watch->events_uri);
+  else if (watch->channel == VT_STRATEGY_LONG_POLL)
+    uri = vt_watch_long_poll_uri (watch);
+  else
+    uri = g_uri_ref (watch->uri);
+
+  *token = vt_uri_same_origin (uri, watch->uri) ? watch->options.token : NULL;
+  return uri;
 }
 
 static void
 vt_watch_send (VtWatch *watch)
 {
+  g_autoptr(GUri) uri = NULL;
+  const char *token;
+  double timeout = watch->options.request_timeout;
+
   watch->sent_us = g_get_monotonic_time ();
   /* The budget runs from the first request, start jitter or not. */
   if (watch->requests++ == 0)
@@ -597,26 +673,20 @@ vt_watch_send (VtWatch *watch)
            vt_watch_name (watch), watch->requests, watch->channel,
            vt_watch_elapsed (watch));
 
-  switch (watch->channel)
+  uri = vt_watch_next_uri (watch, &token);
+  if (watch->channel == VT_STRATEGY_STREAM)
     {
-    case VT_STRATEGY_STREAM:
-      vt_watch_open_stream (watch);
-      break;
-
-    case VT_STRATEGY_LONG_POLL:
-      vt_watch_send_long_poll (watch);
-      break;
-
-    case VT_STRATEGY_POLL:
-    case VT_STRATEGY_AUTO:
-    default:
-      vt_channel_http_get_job_async (watch->session, watch->uri,
-                                     watch->options.token,
-                                     watch->options.request_timeout,
-                                     watch->request_cancellable,
-                                     on_exchange, g_object_ref (watch->task));
-      break;
+      vt_watch_open_stream (watch, uri, token);
+      return;
     }
+
+  /* A long-poll may be held for its wait, then answer. */
+  if (watch->channel == VT_STRATEGY_LONG_POLL)
+    timeout += watch->long_poll_wait;
+
+  vt_channel_http_get_job_async (watch->session, uri, token, timeout,
+                                 watch->request_cancellable,
+                                 on_exchange, g_object_ref (watch->task));
 }
 
 static gboolean
