@@ -272,11 +272,11 @@ vt_hub_unref (VtHub *hub)
 void
 vt_hub_close (VtHub *hub)
 {
-  g_autoptr(VtHub) self = vt_hub_ref (hub);
-
   if (hub->closed)
     return;
 
+  /* The watches' ends may drop every other reference. */
+  vt_hub_ref (hub);
   hub->closed = TRUE;
   hub->idle_func = NULL;
   g_queue_clear (&hub->parked);
@@ -289,6 +289,7 @@ vt_hub_close (VtHub *hub)
   g_array_set_size (hub->feeds, 0);
   vt_request_queue_close (hub->queue);
   vt_request_queue_close (hub->held_queue);
+  vt_hub_unref (hub);
 }
 
 void

@@ -348,12 +348,12 @@ vt_watch_complete (VtWatch  *watch,
                    VtStatus  status,
                    GError   *error)
 {
-  g_autoptr(VtWatch) self = vt_watch_ref (watch);
-  g_autoptr(GError) owned_error = error;
   double ended_after, ended_by;
 
   g_return_if_fail (!watch->done);
 
+  /* The listener may drop the last other reference. */
+  vt_watch_ref (watch);
   watch->done = TRUE;
   vt_timer_heap_cancel (watch->host->timers, &watch->timer);
   vt_timer_heap_cancel (watch->host->timers, &watch->deadline);
@@ -383,6 +383,9 @@ vt_watch_complete (VtWatch  *watch,
   vt_watch_ended_between (watch, status, error, &ended_after, &ended_by);
   watch->host->released (watch, ended_after, ended_by, watch->host->host_data);
   watch->listener->finished (watch, status, error, watch->listener_data);
+
+  g_clear_error (&error);
+  vt_watch_unref (watch);
 }
 
 /* The budget ran out. A watch whose last request failed never learned the
