@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "vts-faults.h"
+#include "vts-feed.h"
 #include "vts-gate.h"
 #include "vts-job-store.h"
 #include "vts-metrics.h"
@@ -45,6 +46,7 @@ typedef struct
   char     *state;
   char     *tls_cert;
   char     *tls_key;
+  double    feed_ttl;
 } VtsOptions;
 
 static void
@@ -125,11 +127,14 @@ parse_options (VtsOptions        *options,
       "Serve https with this PEM certificate (with --tls-key)", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &options->tls_key,
       "The PEM private key of --tls-cert", "FILE" },
+    { "feed-ttl", 0, 0, G_OPTION_ARG_DOUBLE, &options->feed_ttl,
+      "Seconds an unused feed lives (default: 60; for tests)", "SECONDS" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("— simulate video translation jobs");
 
   options->port = 5000;
+  options->feed_ttl = VTS_FEED_TTL;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, argc, argv, error))
@@ -155,6 +160,12 @@ parse_options (VtsOptions        *options,
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--delay and --durations are exclusive");
+      return FALSE;
+    }
+  if (!(options->feed_ttl > 0 && options->feed_ttl <= 86400))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--feed-ttl must lie in (0, 86400]");
       return FALSE;
     }
   if ((options->tls_cert == NULL) != (options->tls_key == NULL))
@@ -247,6 +258,7 @@ vts_server_init (VtsServer         *server,
   server->gate = vts_gate_new (options->token, rate);
   server->metrics = vts_metrics_new ();
   server->routes = vts_routes_new (server->store, server->metrics, options->plain);
+  vts_routes_set_feed_ttl (server->routes, options->feed_ttl);
 
   return TRUE;
 }
@@ -365,17 +377,18 @@ listening_port (SoupServer *soup_server)
   return port;
 }
 
-static void
-announce (SoupServer      *soup_server,
+/* "http://HOST:PORT": what the announce line says, and what result_url
+ * starts with. */
+static char *
+base_url (SoupServer      *soup_server,
           const VtsOptions *options)
 {
   gboolean ipv6 = strchr (options->host, ':') != NULL;
 
-  g_print ("vt-server listening on %s://%s%s%s:%d\n",
-           options->tls_cert != NULL ? "https" : "http",
-           ipv6 ? "[" : "", options->host, ipv6 ? "]" : "",
-           listening_port (soup_server));
-  fflush (stdout);
+  return g_strdup_printf ("%s://%s%s%s:%d",
+                          options->tls_cert != NULL ? "https" : "http",
+                          ipv6 ? "[" : "", options->host, ipv6 ? "]" : "",
+                          listening_port (soup_server));
 }
 
 int
@@ -410,7 +423,11 @@ main (int   argc,
 
   if (listen_on (soup_server, &options, &error))
     {
-      announce (soup_server, &options);
+      g_autofree char *url = base_url (soup_server, &options);
+
+      vts_routes_set_base_url (server.routes, url);
+      g_print ("vt-server listening on %s\n", url);
+      fflush (stdout);
       g_main_loop_run (loop);
     }
   else

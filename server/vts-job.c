@@ -25,6 +25,7 @@ struct _VtsJob
   double      eta_factor;
   char       *source_url;
   char       *target_language;
+  char       *message;        /* nullable: the reason given for an error */
 
   GSource    *end_source;
 };
@@ -81,6 +82,7 @@ vts_job_finalize (GObject *object)
   g_free (self->id);
   g_free (self->source_url);
   g_free (self->target_language);
+  g_free (self->message);
 
   G_OBJECT_CLASS (vts_job_parent_class)->finalize (object);
 }
@@ -229,6 +231,25 @@ vts_job_get_target_language (VtsJob *self)
   return self->target_language;
 }
 
+/* The server's reason for an error outcome; NULL for the default one. */
+const char *
+vts_job_get_message (VtsJob *self)
+{
+  g_return_val_if_fail (VTS_IS_JOB (self), NULL);
+
+  return self->message;
+}
+
+void
+vts_job_set_message (VtsJob      *self,
+                    const char *message)
+{
+  g_return_if_fail (VTS_IS_JOB (self));
+
+  g_free (self->message);
+  self->message = g_strdup (message);
+}
+
 VtsJobState
 vts_job_get_state (VtsJob  *self,
                   gint64  now_us)
@@ -325,10 +346,19 @@ add_hint_members (VtsJob       *self,
   json_builder_add_double_value (builder, round ((now_us - self->created_mono) / 1000.0) / 1000.0);
 }
 
+/* Where GET /jobs/{id}/result serves what a completed job produced. */
+static char *
+result_url (VtsJob             *self,
+            const VtsJobFormat *format)
+{
+  return g_strconcat (format->base_url != NULL ? format->base_url : "",
+                      "/jobs/", self->id, "/result", NULL);
+}
+
 JsonNode *
-vts_job_to_json (VtsJob    *self,
-                gint64    now_us,
-                gboolean  hints)
+vts_job_to_json (VtsJob             *self,
+                gint64              now_us,
+                const VtsJobFormat *format)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   VtsJobState state;
@@ -352,7 +382,7 @@ vts_job_to_json (VtsJob    *self,
 
   if (state == VTS_JOB_STATE_PENDING)
     {
-      if (hints)
+      if (format->hints)
         add_hint_members (self, builder, now_us);
     }
   else
@@ -360,6 +390,19 @@ vts_job_to_json (VtsJob    *self,
       g_autofree char *completed_at = format_iso8601_ms (self->created_wall + self->duration);
 
       add_string_member (builder, "completed_at", completed_at);
+    }
+
+  if (state == VTS_JOB_STATE_COMPLETED)
+    {
+      g_autofree char *url = result_url (self, format);
+
+      add_string_member (builder, "result_url", url);
+    }
+  else if (state == VTS_JOB_STATE_ERROR)
+    {
+      add_string_member (builder, "message",
+                         self->message != NULL ? self->message
+                                               : "The translation failed (simulated by vt-server)");
     }
   json_builder_end_object (builder);
 

@@ -58,6 +58,10 @@ typedef struct
 
 #define REQUEST_TIMEOUT (-1.0)
 
+/* A check of the targets (path and query) of the requests the server
+ * saw, in order. */
+typedef void (*TargetsCheck) (GStrv targets);
+
 typedef struct
 {
   const char *fault;        /* the --faults spec */
@@ -65,6 +69,8 @@ typedef struct
   double      request_timeout;
   MinGap      min_gap;
   Expect      expect;
+  guint       max_attempts; /* 0: MAX_ATTEMPTS */
+  TargetsCheck check;       /* or NULL */
 } Cell;
 
 typedef struct
@@ -199,6 +205,61 @@ assert_gaps_kept (const Cell *cell,
 
 static const char * const job_routes[] = { "/jobs/{id}", "/jobs/{id}/events", NULL };
 
+/* The number in @target's query parameter @name, or 0 without it. */
+static guint64
+query_number (const char *target,
+              const char *name)
+{
+  const char *query = strchr (target, '?');
+  g_autoptr(GHashTable) params = NULL;
+  const char *value;
+
+  if (query == NULL)
+    return 0;
+
+  params = g_uri_parse_params (query + 1, -1, "&", G_URI_PARAMS_NONE, NULL);
+  value = params != NULL ? g_hash_table_lookup (params, name) : NULL;
+
+  return value != NULL ? g_ascii_strtoull (value, NULL, 10) : 0;
+}
+
+/* One redirect per request: each request to the job's own URL is sent on
+ * to the Location, for that one request, and the next starts from the
+ * job's URL again: own, redirected, own, redirected... */
+static void
+check_redirected_once (GStrv targets)
+{
+  guint n = g_strv_length (targets);
+
+  g_assert_cmpuint (n % 2, ==, 0);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpuint (query_number (targets[i], "vt-redirected"), ==, i % 2);
+}
+
+/* The most redirects a watch follows in a row. */
+#define MAX_REDIRECTS 5
+
+/* A loop: each hop follows the one before (vt-loop=1, 2, ...), at most
+ * MAX_REDIRECTS in a row; after the answer that would be one more, the
+ * watch starts again from the job's own URL (or stops). */
+static void
+check_redirect_chains (GStrv targets)
+{
+  guint64 previous = 0;
+
+  for (guint i = 0; targets[i] != NULL; i++)
+    {
+      guint64 hops = query_number (targets[i], "vt-loop");
+
+      g_assert_cmpuint (hops, <=, MAX_REDIRECTS);
+      if (hops > 0)
+        g_assert_cmpuint (hops, ==, previous + 1);
+      else if (i > 0)
+        g_assert_cmpuint (previous, ==, MAX_REDIRECTS);
+      previous = hops;
+    }
+}
+
 static void
 log_arrivals (const Cell *cell,
               GArray     *arrivals,
@@ -227,6 +288,7 @@ test_cell (gconstpointer data)
   g_autoptr(VtClient) client = vt_client_new (vt_test_proxy_get_url (proxy));
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) arrivals = NULL;
+  g_auto(GStrv) targets = NULL;
   Watch watch = { g_array_new (FALSE, FALSE, sizeof (VtStatus)), FALSE, NULL };
   VtStatus status;
   gint64 called_us;
@@ -238,7 +300,8 @@ test_cell (gconstpointer data)
                             VT_STRATEGY_POLL,
                 "initial-wait-time", S (0.02), "jitter", 0.0,
                 "min-interval", S (0.01), "max-interval", S (0.1),
-                "max-attempts", MAX_ATTEMPTS, "max-wait-time", BUDGET,
+                "max-attempts", cell->max_attempts ? cell->max_attempts : MAX_ATTEMPTS,
+                "max-wait-time", BUDGET,
                 "request-timeout", request_timeout (cell),
                 NULL);
   g_signal_connect (client, "status-changed", G_CALLBACK (on_status_changed), &watch);
@@ -259,8 +322,12 @@ test_cell (gconstpointer data)
     }
 
   arrivals = vt_test_proxy_get_arrivals (proxy, job_path);
+  targets = vt_test_proxy_get_targets (proxy, job_path);
   answered = vt_test_server_count_requests (server, job_routes, 0);
   log_arrivals (cell, arrivals, called_us);
+  if (cell->check != NULL)
+    for (guint i = 0; targets[i] != NULL; i++)
+      g_test_message ("request %u: %s", i, targets[i]);
   g_test_message ("%s × %s: status %d, error %s, %u requests seen, %u answered, %u signals",
                   cell->fault, mode_names[cell->mode], status,
                   error ? error->message : "none", arrivals->len, answered,
@@ -270,18 +337,25 @@ test_cell (gconstpointer data)
     {
       g_assert_no_error (error);
       g_assert_cmpint (status, ==, cell->expect.status);
-      /* The job was followed to its end: the last signal is its status. */
+      /* The job was followed to its end, or to the end of the budget
+       * while pending: the last signal says which. */
       g_assert_cmpuint (watch.statuses->len, >=, 1);
-      g_assert_cmpint (g_array_index (watch.statuses, VtStatus, watch.statuses->len - 1), ==, status);
+      g_assert_cmpint (g_array_index (watch.statuses, VtStatus, watch.statuses->len - 1), ==,
+                       status == VT_STATUS_TIMEOUT ? VT_STATUS_PENDING : status);
     }
   else
     g_assert_error (error, VT_CLIENT_ERROR, cell->expect.code);
+  /* The only HTTP errors here are redirects the watch would not follow. */
+  if (cell->expect.code == VT_CLIENT_ERROR_HTTP)
+    g_assert_nonnull (strstr (error->message, "redirect"));
 
   /* Every request the server answered went through the proxy. */
   g_assert_cmpuint (answered, <=, arrivals->len);
   g_assert_cmpuint (arrivals->len, >=, cell->expect.min_requests);
   g_assert_cmpuint (arrivals->len, <=, max_requests (cell));
   assert_gaps_kept (cell, arrivals, called_us);
+  if (cell->check != NULL)
+    cell->check (targets);
 
   g_array_unref (watch.statuses);
   g_unlink (state);
@@ -300,12 +374,15 @@ main (int   argc,
 #define UNREACHABLE(min, max) { 0, VT_CLIENT_ERROR_UNREACHABLE, min, max }
 #define PROTOCOL(min, max)    { 0, VT_CLIENT_ERROR_PROTOCOL, min, max }
 #define COMPLETED(min, max)   { VT_STATUS_COMPLETED, -1, min, max }
+#define HTTP(min, max)        { 0, VT_CLIENT_ERROR_HTTP, min, max }
   static const struct
   {
     const char *fault;
     double      request_timeout;
     MinGap      min_gap;
     Expect      poll, stream, long_poll;
+    guint       max_attempts;
+    TargetsCheck check;
   } always[] = {
     /* Retried until the budget is spent; every other 503 carries a
      * Retry-After of a second, which is obeyed: at most five requests in
@@ -334,10 +411,20 @@ main (int   argc,
     /* 10 MB, refused on its Content-Length. */
     { "huge:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), COMPLETED (1, 1) },
     { "no-status:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), COMPLETED (1, 1) },
-    /* One redirect to the same resource is followed. */
-    { "redirect:1", 0.25, { 0, 0 }, COMPLETED (1, 16), COMPLETED (1, 16), COMPLETED (1, 16) },
+    /* One redirect to the same resource is followed, for that request;
+     * each hop is one of the watch's requests, so each poll costs two
+     * (twice the attempts, room for them); a held request sees the end
+     * after its one redirect. */
+    { "redirect:1", 0.25, { 0, 0 },
+      COMPLETED (2, 2 * MAX_ATTEMPTS), COMPLETED (2, 2), COMPLETED (2, 2),
+      2 * MAX_ATTEMPTS, check_redirected_once },
+    /* A loop: every hop counts against max-attempts; five redirects in a
+     * row are followed, the sixth answer is a failed attempt, retried
+     * from the job's own URL: the watch makes exactly its 8 requests and
+     * fails with a redirect error. */
     { "redirect-loop:1", 0.25, { 0, 0 },
-      UNREACHABLE (1, G_MAXUINT), UNREACHABLE (1, G_MAXUINT), UNREACHABLE (1, G_MAXUINT) },
+      HTTP (MAX_ATTEMPTS, MAX_ATTEMPTS), HTTP (MAX_ATTEMPTS, MAX_ATTEMPTS),
+      HTTP (MAX_ATTEMPTS, MAX_ATTEMPTS), 0, check_redirect_chains },
     /* A body dribbled over a second: slower than a 0.25 s request
      * timeout, which ends each request as a hang does... */
     { "slow-body:1", 0.25, { 1, REQUEST_TIMEOUT },
@@ -349,6 +436,7 @@ main (int   argc,
 #undef UNREACHABLE
 #undef PROTOCOL
 #undef COMPLETED
+#undef HTTP
   static const char *sometimes[] = {
     "status=503:0.5", "retry-after=429:0.3", "reset:0.5", "hang:0.3", "garbage:0.5",
     "huge:0.5", "no-status:0.5", "redirect:0.5", "redirect-loop:0.3", "slow-body:0.5",
@@ -369,7 +457,8 @@ main (int   argc,
                                &always[i].poll;
 
         cells[n] = (Cell) { always[i].fault, mode, always[i].request_timeout,
-                            always[i].min_gap, *expect };
+                            always[i].min_gap, *expect, always[i].max_attempts,
+                            always[i].check };
         g_test_add_data_func (path, &cells[n++], test_cell);
       }
 
@@ -382,13 +471,16 @@ main (int   argc,
 
         /* A dribbled body needs a request timeout longer than its second. */
         double timeout = g_str_has_prefix (sometimes[i], "slow-body") ? 3.0 : 0.25;
+        /* Redirect hops are requests too: room for them. */
+        guint attempts = g_str_has_prefix (sometimes[i], "redirect") ? 2 * MAX_ATTEMPTS :
+                                                                        MAX_ATTEMPTS;
         /* A connection the client reused and the server dropped before
          * any byte of its answer: libsoup sends the request again, once,
          * on a new connection, unseen by the watch's attempt count. */
-        guint max = g_str_has_prefix (sometimes[i], "reset") ? 2 * MAX_ATTEMPTS : MAX_ATTEMPTS;
+        guint max = g_str_has_prefix (sometimes[i], "reset") ? 2 * attempts : attempts;
 
         cells[n] = (Cell) { sometimes[i], mode, timeout, { 0, 0 },
-                            { VT_STATUS_COMPLETED, -1, 1, max } };
+                            { VT_STATUS_COMPLETED, -1, 1, max }, attempts, NULL };
         g_test_add_data_func (path, &cells[n++], test_cell);
       }
 

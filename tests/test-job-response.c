@@ -194,29 +194,29 @@ test_retry_after (void)
 {
   g_autoptr(GDateTime) now = g_date_time_new_utc (2026, 11, 25, 4, 0, 0);
 
-  g_assert_cmpfloat (vt_retry_after_parse (NULL, now), <, 0);
-  g_assert_cmpfloat (vt_retry_after_parse ("", now), <, 0);
-  g_assert_cmpfloat (vt_retry_after_parse ("soon", now), <, 0);
-  g_assert_cmpfloat (vt_retry_after_parse ("5x", now), <, 0);
-  g_assert_cmpfloat (vt_retry_after_parse ("-5", now), <, 0);
-  g_assert_cmpfloat (vt_retry_after_parse ("99999999999999999999", now), <, 0);
-  g_assert_cmpfloat_with_epsilon (vt_retry_after_parse ("0", now), 0.0, 1e-9);
-  g_assert_cmpfloat_with_epsilon (vt_retry_after_parse (" 7 ", now), 7.0, 1e-9);
-  g_assert_cmpfloat_with_epsilon (vt_retry_after_parse ("Wed, 25 Nov 2026 04:00:30 GMT", now),
+  g_assert_cmpfloat (vt_protocol_parse_retry_after (NULL, now), <, 0);
+  g_assert_cmpfloat (vt_protocol_parse_retry_after ("", now), <, 0);
+  g_assert_cmpfloat (vt_protocol_parse_retry_after ("soon", now), <, 0);
+  g_assert_cmpfloat (vt_protocol_parse_retry_after ("5x", now), <, 0);
+  g_assert_cmpfloat (vt_protocol_parse_retry_after ("-5", now), <, 0);
+  g_assert_cmpfloat (vt_protocol_parse_retry_after ("99999999999999999999", now), <, 0);
+  g_assert_cmpfloat_with_epsilon (vt_protocol_parse_retry_after ("0", now), 0.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (vt_protocol_parse_retry_after (" 7 ", now), 7.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (vt_protocol_parse_retry_after ("Wed, 25 Nov 2026 04:00:30 GMT", now),
                                   30.0, 1e-9);
   /* A date in the past means "now". */
-  g_assert_cmpfloat_with_epsilon (vt_retry_after_parse ("Wed, 25 Nov 2026 03:00:00 GMT", now),
+  g_assert_cmpfloat_with_epsilon (vt_protocol_parse_retry_after ("Wed, 25 Nov 2026 03:00:00 GMT", now),
                                   0.0, 1e-9);
 }
 
 static void
 test_capabilities (void)
 {
-  g_assert_cmpint (vt_capabilities_parse (NULL), ==, VT_CAPABILITY_NONE);
-  g_assert_cmpint (vt_capabilities_parse (""), ==, VT_CAPABILITY_NONE);
-  g_assert_cmpint (vt_capabilities_parse ("hints, long-poll, events"), ==,
+  g_assert_cmpint (vt_protocol_parse_capabilities (NULL), ==, VT_CAPABILITY_NONE);
+  g_assert_cmpint (vt_protocol_parse_capabilities (""), ==, VT_CAPABILITY_NONE);
+  g_assert_cmpint (vt_protocol_parse_capabilities ("hints, long-poll, events"), ==,
                    VT_CAPABILITY_HINTS | VT_CAPABILITY_LONG_POLL | VT_CAPABILITY_EVENTS);
-  g_assert_cmpint (vt_capabilities_parse ("Events,teleport"), ==, VT_CAPABILITY_EVENTS);
+  g_assert_cmpint (vt_protocol_parse_capabilities ("Events,teleport"), ==, VT_CAPABILITY_EVENTS);
 }
 
 static void

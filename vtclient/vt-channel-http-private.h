@@ -8,36 +8,21 @@
 #include <libsoup/soup.h>
 
 #include "vt-job-response-private.h"
+#include "vt-protocol-private.h"
 #include "vt-schedule-private.h"
 
 G_BEGIN_DECLS
 
-/* What the server said it supports (the Vt-Capabilities header). */
-typedef enum
-{
-  VT_CAPABILITY_NONE      = 0,
-  VT_CAPABILITY_HINTS     = 1 << 0,
-  VT_CAPABILITY_LONG_POLL = 1 << 1,
-  VT_CAPABILITY_EVENTS    = 1 << 2,
-} VtCapabilities;
-
-typedef enum
-{
-  VT_EXCHANGE_OK,          /* observation is valid */
-  VT_EXCHANGE_TRANSIENT,   /* network error, timeout, 5xx, 429: retry */
-  VT_EXCHANGE_PROTOCOL,    /* a body we cannot read: retry, a few times */
-  VT_EXCHANGE_FATAL,       /* 404, 401, other 4xx: give up at once */
-  VT_EXCHANGE_CANCELLED,   /* the caller cancelled: nothing to report */
-} VtExchangeKind;
-
+/* One answer, read: what it means, and what it said. */
 typedef struct
 {
   VtExchangeKind    kind;
-  guint             http_status;
-  VtJobObservation  observation;
+  guint             http_status;  /* 0 when no answer came */
+  VtJobObservation  observation;  /* VT_EXCHANGE_OK of a job GET */
   VtScheduleHints   hints;
   VtCapabilities    capabilities;
-  GError           *error;   /* set unless kind is VT_EXCHANGE_OK */
+  GError           *error;        /* set unless kind is VT_EXCHANGE_OK */
+  GUri             *location;     /* VT_EXCHANGE_REDIRECT: where to ask */
 } VtExchange;
 
 /* A request's own cancellable: cancelled when the caller's is, or when
@@ -58,6 +43,8 @@ void            vt_request_cancellable_init     (VtRequestCancellable *self,
                                                  const char         *name,
                                                  GMainContext       *context);
 void            vt_request_cancellable_stop_timer (VtRequestCancellable *self);
+void            vt_request_cancellable_restart_timer (VtRequestCancellable *self,
+                                                      double              timeout);
 GError         *vt_request_cancellable_explain  (VtRequestCancellable *self,
                                                  GError             *error,
                                                  const char         *timeout_message);
@@ -65,23 +52,22 @@ void            vt_request_cancellable_clear    (VtRequestCancellable *self);
 
 VtExchange     *vt_exchange_new                 (void);
 void            vt_exchange_free                (VtExchange         *exchange);
-void            vt_exchange_read_headers        (VtExchange         *exchange,
-                                                 SoupMessage        *message);
-void            vt_exchange_set_http_error      (VtExchange         *exchange,
-                                                 SoupMessage        *message);
+void            vt_exchange_read_answer         (VtExchange         *exchange,
+                                                 SoupMessage        *message,
+                                                 VtRequestKind       request);
 void            vt_exchange_set_send_error      (VtExchange         *exchange,
                                                  GError             *error,
                                                  GCancellable       *cancellable);
-VtCapabilities  vt_capabilities_parse           (const char         *header);
-double          vt_retry_after_parse            (const char         *value,
-                                                 GDateTime          *now);
 
 SoupMessage    *vt_channel_http_new_message     (const char         *method,
                                                  GUri               *uri,
                                                  const char         *token);
+SoupMessage    *vt_channel_http_new_job_message (GUri               *uri,
+                                                 const char         *token);
 void            vt_channel_http_send_async      (SoupSession        *session,
                                                  SoupMessage        *message,
                                                  double              timeout,
+                                                 gsize               max_size,
                                                  GCancellable       *cancellable,
                                                  GAsyncReadyCallback callback,
                                                  gpointer            user_data);
@@ -98,6 +84,17 @@ void            vt_channel_http_get_job_async   (SoupSession        *session,
                                                  gpointer            user_data);
 VtExchange     *vt_channel_http_get_job_finish  (SoupSession        *session,
                                                  GAsyncResult       *result);
+
+void            vt_channel_http_exchange_async  (SoupSession        *session,
+                                                 SoupMessage        *message,
+                                                 VtRequestKind       request,
+                                                 double              timeout,
+                                                 GCancellable       *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer            user_data);
+VtExchange     *vt_channel_http_exchange_finish (SoupSession        *session,
+                                                 GAsyncResult       *result,
+                                                 GBytes            **body);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtExchange, vt_exchange_free)
 

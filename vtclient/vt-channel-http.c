@@ -1,9 +1,10 @@
 /* vt-channel-http.c: how we ask, one HTTP exchange at a time
  *
- * Sends one request with a deadline of its own, reads at most
- * VT_JOB_RESPONSE_MAX_SIZE bytes of the answer and says what kind of
- * answer it was. Plain polling and long-polling are both this exchange;
- * they differ only in the URL's ?wait= and the timeout the watch passes.
+ * Sends one request with a deadline of its own, reads at most a bounded
+ * number of bytes of the answer and says, through the protocol unit, what
+ * kind of answer it was. Plain polls, long-polls, joins and feed
+ * long-polls are all this exchange; they differ in the URL, the body and
+ * the timeout their caller passes.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -28,91 +29,70 @@ vt_exchange_new (void)
   return exchange;
 }
 
-/* Status line and the headers every channel reads. */
 void
-vt_exchange_read_headers (VtExchange  *exchange,
-                          SoupMessage *message)
+vt_exchange_free (VtExchange *exchange)
+{
+  vt_job_observation_clear (&exchange->observation);
+  g_clear_error (&exchange->error);
+  g_clear_pointer (&exchange->location, g_uri_unref);
+  g_free (exchange);
+}
+
+/*
+ * vt_exchange_read_answer:
+ *
+ * Reads what every answer says, whatever the channel: the status line
+ * and what it means for @request, the headers (capabilities, Retry-After)
+ * and, for a redirect, where to. A redirect without a usable http(s)
+ * Location is a fatal answer.
+ */
+void
+vt_exchange_read_answer (VtExchange    *exchange,
+                         SoupMessage   *message,
+                         VtRequestKind  request)
 {
   SoupMessageHeaders *headers = soup_message_get_response_headers (message);
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
 
   exchange->http_status = soup_message_get_status (message);
   exchange->capabilities =
-    vt_capabilities_parse (soup_message_headers_get_one (headers, "Vt-Capabilities"));
+    vt_protocol_parse_capabilities (soup_message_headers_get_one (headers, "Vt-Capabilities"));
   exchange->hints.retry_after =
-    vt_retry_after_parse (soup_message_headers_get_one (headers, "Retry-After"), now);
-}
+    vt_protocol_parse_retry_after (soup_message_headers_get_one (headers, "Retry-After"), now);
 
-void
-vt_exchange_free (VtExchange *exchange)
-{
-  vt_job_observation_clear (&exchange->observation);
   g_clear_error (&exchange->error);
-  g_free (exchange);
-}
+  exchange->kind = vt_protocol_classify_status (exchange->http_status,
+                                                soup_message_get_reason_phrase (message),
+                                                request, &exchange->error);
+  if (exchange->kind != VT_EXCHANGE_REDIRECT)
+    return;
 
-VtCapabilities
-vt_capabilities_parse (const char *header)
-{
-  g_auto(GStrv) tokens = NULL;
-  VtCapabilities caps = VT_CAPABILITY_NONE;
-
-  if (header == NULL)
-    return caps;
-
-  tokens = g_strsplit (header, ",", -1);
-  for (guint i = 0; tokens[i] != NULL; i++)
+  exchange->location =
+    vt_protocol_redirect_target (soup_message_get_uri (message),
+                                 soup_message_headers_get_one (headers, "Location"));
+  if (exchange->location == NULL)
     {
-      const char *token = g_strstrip (tokens[i]);
-
-      if (g_ascii_strcasecmp (token, "hints") == 0)
-        caps |= VT_CAPABILITY_HINTS;
-      else if (g_ascii_strcasecmp (token, "long-poll") == 0)
-        caps |= VT_CAPABILITY_LONG_POLL;
-      else if (g_ascii_strcasecmp (token, "events") == 0)
-        caps |= VT_CAPABILITY_EVENTS;
+      exchange->kind = VT_EXCHANGE_FATAL;
+      g_set_error (&exchange->error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_HTTP,
+                   "The server redirected (HTTP %u) to no http or https URL",
+                   exchange->http_status);
     }
-
-  return caps;
 }
 
 /*
- * vt_retry_after_parse:
- * @value: (nullable): a Retry-After header
- * @now: the current time, for the HTTP-date form
+ * vt_exchange_set_send_error:
  *
- * Returns: the seconds to wait (>= 0), or -1 when absent or unreadable.
+ * Classifies a request that got no answer (takes @error).
  */
-double
-vt_retry_after_parse (const char *value,
-                      GDateTime  *now)
+void
+vt_exchange_set_send_error (VtExchange   *exchange,
+                            GError       *error,
+                            GCancellable *cancellable)
 {
-  g_autoptr(GDateTime) date = NULL;
-  guint64 seconds;
-
-  if (value == NULL)
-    return -1.0;
-
-  while (g_ascii_isspace (*value))
-    value++;
-
-  if (g_ascii_isdigit (*value))
-    {
-      char *end;
-
-      seconds = g_ascii_strtoull (value, &end, 10);
-      while (g_ascii_isspace (*end))
-        end++;
-      if (*end != '\0' || seconds > 86400)
-        return -1.0;
-      return (double) seconds;
-    }
-
-  date = soup_date_time_new_from_http_string (value);
-  if (date == NULL)
-    return -1.0;
-
-  return MAX (0.0, g_date_time_difference (date, now) / (double) G_TIME_SPAN_SECOND);
+  g_clear_error (&exchange->error);
+  exchange->kind = g_cancellable_is_cancelled (cancellable) ?
+                   VT_EXCHANGE_CANCELLED : vt_protocol_classify_failure (error);
+  exchange->error = error;
 }
 
 SoupMessage *
@@ -130,6 +110,20 @@ vt_channel_http_new_message (const char *method,
 
       soup_message_headers_replace (headers, "Authorization", auth);
     }
+
+  return message;
+}
+
+/* A GET of a job or its events: redirects come back to the watch, which
+ * counts each hop as one of its requests instead of letting libsoup
+ * follow them unseen. */
+SoupMessage *
+vt_channel_http_new_job_message (GUri       *uri,
+                                 const char *token)
+{
+  SoupMessage *message = vt_channel_http_new_message (SOUP_METHOD_GET, uri, token);
+
+  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
 
   return message;
 }
@@ -200,6 +194,17 @@ vt_request_cancellable_stop_timer (VtRequestCancellable *self)
     }
 }
 
+/* Rearms the timer for @timeout seconds from now: a stream's timer,
+ * once it is open, guards against silence. */
+void
+vt_request_cancellable_restart_timer (VtRequestCancellable *self,
+                                      double                timeout)
+{
+  if (self->timer != NULL)
+    g_source_set_ready_time (self->timer,
+                             g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC));
+}
+
 /* Takes @error; a cancellation our timer caused comes back as a timeout. */
 GError *
 vt_request_cancellable_explain (VtRequestCancellable *self,
@@ -234,6 +239,7 @@ typedef struct
   VtRequestCancellable  request;
   GInputStream         *stream;
   guint8               *buffer;
+  gsize                 max_size;
 } SendData;
 
 static void
@@ -266,11 +272,11 @@ finish_send (GTask  *task,
 }
 
 static GError *
-new_oversize_error (void)
+new_oversize_error (gsize max_size)
 {
   return g_error_new (VT_CLIENT_ERROR, VT_CLIENT_ERROR_PROTOCOL,
-                      "Response body exceeds the %d-byte limit",
-                      VT_JOB_RESPONSE_MAX_SIZE);
+                      "Response body exceeds the %" G_GSIZE_FORMAT "-byte limit",
+                      max_size);
 }
 
 /* A connection that closes before the announced length arrived is a
@@ -301,8 +307,8 @@ on_body_read (GObject      *object,
     finish_send (task, NULL,
                  g_error_new_literal (G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
                                       "The connection closed in the middle of the answer"));
-  else if (n_read > VT_JOB_RESPONSE_MAX_SIZE)
-    finish_send (task, NULL, new_oversize_error ());
+  else if (n_read > data->max_size)
+    finish_send (task, NULL, new_oversize_error (data->max_size));
   else
     finish_send (task, g_bytes_new_take (g_steal_pointer (&data->buffer), n_read), NULL);
 }
@@ -316,6 +322,7 @@ on_sent (GObject      *object,
   SendData *data = g_task_get_task_data (task);
   SoupMessageHeaders *headers;
   GError *error = NULL;
+  gsize size;
 
   data->stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
   if (data->stream == NULL)
@@ -326,16 +333,19 @@ on_sent (GObject      *object,
 
   /* Refuse a body announced as too large before reading any of it. */
   headers = soup_message_get_response_headers (data->message);
-  if (soup_message_headers_get_content_length (headers) > VT_JOB_RESPONSE_MAX_SIZE)
+  if (soup_message_headers_get_content_length (headers) > (goffset) data->max_size)
     {
-      finish_send (task, NULL, new_oversize_error ());
+      finish_send (task, NULL, new_oversize_error (data->max_size));
       return;
     }
 
-  /* One byte more than allowed tells "exactly at the limit" from "over". */
-  data->buffer = g_malloc (VT_JOB_RESPONSE_MAX_SIZE + 1);
+  /* One byte more than allowed tells "exactly at the limit" from "over";
+   * a body announced shorter needs no more room than that. */
+  size = soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH ?
+         (gsize) soup_message_headers_get_content_length (headers) + 1 : data->max_size + 1;
+  data->buffer = g_malloc (MIN (size, data->max_size + 1));
   g_input_stream_read_all_async (data->stream, data->buffer,
-                                 VT_JOB_RESPONSE_MAX_SIZE + 1,
+                                 MIN (size, data->max_size + 1),
                                  G_PRIORITY_DEFAULT, data->request.cancellable,
                                  on_body_read, g_steal_pointer (&task));
 }
@@ -343,15 +353,16 @@ on_sent (GObject      *object,
 /*
  * vt_channel_http_send_async:
  * @timeout: seconds the whole exchange may take, body included
+ * @max_size: the most bytes of body accepted
  *
- * Sends @message and reads its body, at most VT_JOB_RESPONSE_MAX_SIZE
- * bytes. Completes with the body whatever the HTTP status; the caller reads
- * the status from @message.
+ * Sends @message and reads its body. Completes with the body whatever the
+ * HTTP status; the caller reads the status from @message.
  */
 void
 vt_channel_http_send_async (SoupSession         *session,
                             SoupMessage         *message,
                             double               timeout,
+                            gsize                max_size,
                             GCancellable        *cancellable,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
@@ -368,6 +379,7 @@ vt_channel_http_send_async (SoupSession         *session,
 
   data = g_new0 (SendData, 1);
   data->message = g_object_ref (message);
+  data->max_size = max_size;
   vt_request_cancellable_init (&data->request, cancellable, timeout,
                                "[vtclient] request timeout", g_task_get_context (task));
   g_task_set_task_data (task, data, (GDestroyNotify) send_data_free);
@@ -388,130 +400,129 @@ vt_channel_http_send_finish (SoupSession   *session,
 }
 
 /* ------------------------------------------------------------------ */
-/* GET a job and classify the answer                                   */
+/* One exchange, classified                                            */
 
-static gboolean
-is_transient_http_status (guint status)
+typedef struct
 {
-  return status == SOUP_STATUS_REQUEST_TIMEOUT ||
-         status == 425 /* Too Early */ ||
-         status == 429 /* Too Many Requests */ ||
-         (status >= 500 && status <= 599);
-}
+  SoupMessage   *message;
+  VtRequestKind  request;
+  GBytes        *body;
+} ExchangeData;
 
-/* Network trouble is worth another try; a certificate we do not trust is
- * not going to change between two polls. */
-/*
- * vt_exchange_set_send_error:
- *
- * Classifies a request that got no answer. Network trouble is worth another
- * try; a certificate we do not trust is not going to change between two
- * polls.
- */
-void
-vt_exchange_set_send_error (VtExchange   *exchange,
-                            GError       *error,
-                            GCancellable *cancellable)
+static void
+exchange_data_free (ExchangeData *data)
 {
-  if (g_cancellable_is_cancelled (cancellable))
-    exchange->kind = VT_EXCHANGE_CANCELLED;
-  else if (error->domain == G_TLS_ERROR)
-    exchange->kind = VT_EXCHANGE_FATAL;
-  else if (error->domain == VT_CLIENT_ERROR)
-    exchange->kind = VT_EXCHANGE_PROTOCOL;
-  else
-    exchange->kind = VT_EXCHANGE_TRANSIENT;
-  exchange->error = error;
-}
-
-/*
- * vt_exchange_set_http_error:
- *
- * Classifies a non-2xx answer: 404 and 401 are final, 5xx and 429 are
- * worth retrying, other statuses are final.
- */
-void
-vt_exchange_set_http_error (VtExchange  *exchange,
-                            SoupMessage *message)
-{
-  guint status = soup_message_get_status (message);
-  const char *reason = soup_message_get_reason_phrase (message);
-
-  if (status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_GONE)
-    {
-      exchange->kind = VT_EXCHANGE_FATAL;
-      g_set_error (&exchange->error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_NOT_FOUND,
-                   "The server does not know this job (HTTP %u)", status);
-    }
-  else if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN)
-    {
-      exchange->kind = VT_EXCHANGE_FATAL;
-      g_set_error (&exchange->error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_UNAUTHORIZED,
-                   "The server refused the credentials (HTTP %u %s)", status,
-                   reason ? reason : "");
-    }
-  else if (is_transient_http_status (status))
-    {
-      exchange->kind = VT_EXCHANGE_TRANSIENT;
-      g_set_error (&exchange->error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_UNREACHABLE,
-                   "The server answered HTTP %u %s", status, reason ? reason : "");
-    }
-  else
-    {
-      exchange->kind = VT_EXCHANGE_FATAL;
-      g_set_error (&exchange->error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_HTTP,
-                   "The server answered HTTP %u %s", status, reason ? reason : "");
-    }
+  g_clear_object (&data->message);
+  g_clear_pointer (&data->body, g_bytes_unref);
+  g_free (data);
 }
 
 static void
-on_job_sent (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
+on_exchanged (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  SoupMessage *message = g_task_get_task_data (task);
-  g_autoptr(VtExchange) exchange = vt_exchange_new ();
-  g_autoptr(GBytes) body = NULL;
+  ExchangeData *data = g_task_get_task_data (task);
+  VtExchange *exchange = vt_exchange_new ();
   GError *error = NULL;
 
-  body = vt_channel_http_send_finish (SOUP_SESSION (object), result, &error);
+  data->body = vt_channel_http_send_finish (SOUP_SESSION (object), result, &error);
+  if (data->body == NULL)
+    vt_exchange_set_send_error (exchange, error, g_task_get_cancellable (task));
+  else
+    vt_exchange_read_answer (exchange, data->message, data->request);
 
-  if (body == NULL)
-    {
-      vt_exchange_set_send_error (exchange, error, g_task_get_cancellable (task));
-      g_task_return_pointer (task, g_steal_pointer (&exchange),
-                             (GDestroyNotify) vt_exchange_free);
-      return;
-    }
+  g_task_return_pointer (task, exchange, (GDestroyNotify) vt_exchange_free);
+}
 
-  vt_exchange_read_headers (exchange, message);
+static gsize
+max_body_size (VtRequestKind request)
+{
+  return request == VT_REQUEST_FEED ? VT_FEED_RESPONSE_MAX_SIZE : VT_JOB_RESPONSE_MAX_SIZE;
+}
 
-  if (SOUP_STATUS_IS_SUCCESSFUL (exchange->http_status))
+/*
+ * vt_channel_http_exchange_async:
+ *
+ * Sends @message and classifies its answer for @request. Never fails:
+ * every outcome, cancellation included, is a kind of exchange; the body,
+ * if one came, is handed out by the finish function.
+ */
+void
+vt_channel_http_exchange_async (SoupSession         *session,
+                                SoupMessage         *message,
+                                VtRequestKind        request,
+                                double               timeout,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  ExchangeData *data = g_new0 (ExchangeData, 1);
+
+  task = g_task_new (session, cancellable, callback, user_data);
+  g_task_set_source_tag (task, vt_channel_http_exchange_async);
+  g_task_set_name (task, "vt_channel_http_exchange_async");
+  g_task_set_check_cancellable (task, FALSE);
+
+  data->message = g_object_ref (message);
+  data->request = request;
+  g_task_set_task_data (task, data, (GDestroyNotify) exchange_data_free);
+
+  vt_channel_http_send_async (session, message, timeout, max_body_size (request),
+                              cancellable, on_exchanged, g_steal_pointer (&task));
+}
+
+/*
+ * vt_channel_http_exchange_finish:
+ * @body: (out) (optional) (transfer full): the answer's body, if any
+ */
+VtExchange *
+vt_channel_http_exchange_finish (SoupSession   *session,
+                                 GAsyncResult  *result,
+                                 GBytes       **body)
+{
+  ExchangeData *data;
+
+  g_return_val_if_fail (g_task_is_valid (result, session), NULL);
+
+  data = g_task_get_task_data (G_TASK (result));
+  if (body != NULL)
+    *body = g_steal_pointer (&data->body);
+
+  return g_task_propagate_pointer (G_TASK (result), NULL);
+}
+
+static void
+on_job_exchanged (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GBytes) body = NULL;
+  VtExchange *exchange;
+
+  exchange = vt_channel_http_exchange_finish (SOUP_SESSION (object), result, &body);
+  if (exchange->kind == VT_EXCHANGE_OK)
     {
       gsize size;
       const char *data = g_bytes_get_data (body, &size);
 
       if (vt_job_response_parse (data, size, &exchange->observation, &exchange->error))
-        {
-          exchange->kind = VT_EXCHANGE_OK;
-          exchange->hints.eta = exchange->observation.eta;
-        }
+        exchange->hints.eta = exchange->observation.eta;
       else
         exchange->kind = VT_EXCHANGE_PROTOCOL;
     }
-  else
-    vt_exchange_set_http_error (exchange, message);
 
-  g_task_return_pointer (task, g_steal_pointer (&exchange),
-                         (GDestroyNotify) vt_exchange_free);
+  g_task_return_pointer (task, exchange, (GDestroyNotify) vt_exchange_free);
 }
 
 /*
  * vt_channel_http_get_job_async:
  *
- * GETs @uri and turns the answer into a #VtExchange. Never fails: every
- * outcome, cancellation included, is a kind of exchange.
+ * GETs @uri, a job, and reads its answer into a #VtExchange's
+ * observation. Never fails, like vt_channel_http_exchange_async().
  */
 void
 vt_channel_http_get_job_async (SoupSession         *session,
@@ -530,11 +541,9 @@ vt_channel_http_get_job_async (SoupSession         *session,
   g_task_set_name (task, "vt_channel_http_get_job_async");
   g_task_set_check_cancellable (task, FALSE);
 
-  message = vt_channel_http_new_message (SOUP_METHOD_GET, uri, token);
-  g_task_set_task_data (task, g_object_ref (message), g_object_unref);
-
-  vt_channel_http_send_async (session, message, timeout, cancellable,
-                              on_job_sent, g_steal_pointer (&task));
+  message = vt_channel_http_new_job_message (uri, token);
+  vt_channel_http_exchange_async (session, message, VT_REQUEST_JOB, timeout, cancellable,
+                                  on_job_exchanged, g_steal_pointer (&task));
 }
 
 VtExchange *

@@ -9,20 +9,30 @@
 
 G_BEGIN_DECLS
 
-/* Called for each job observation the stream delivers, in order. */
-typedef void (*VtStreamEventFunc) (const VtJobObservation *observation,
-                                   gpointer                user_data);
+/* What an open stream tells as it goes, before it completes. */
+typedef struct
+{
+  /* The stream is open (nullable): what the server announced. */
+  void (*opened) (VtCapabilities          capabilities,
+                  gpointer                user_data);
+  /* One job observation, in order, with the event's id (nullable). */
+  void (*event)  (const VtJobObservation *observation,
+                  const char             *event_id,
+                  gpointer                user_data);
+} VtStreamCallbacks;
 
-void        vt_channel_stream_async  (SoupSession         *session,
-                                      GUri                *uri,
-                                      const char          *token,
-                                      double               connect_timeout,
-                                      GCancellable        *cancellable,
-                                      VtStreamEventFunc    on_event,
-                                      gpointer             event_data,
-                                      GAsyncReadyCallback  callback,
-                                      gpointer             user_data);
-VtExchange *vt_channel_stream_finish (SoupSession         *session,
-                                      GAsyncResult        *result);
+void        vt_channel_stream_async  (SoupSession             *session,
+                                      GUri                    *uri,
+                                      const char              *token,
+                                      const char              *last_event_id,
+                                      double                   connect_timeout,
+                                      double                   idle_timeout,
+                                      GCancellable            *cancellable,
+                                      const VtStreamCallbacks *callbacks,
+                                      gpointer                 callback_data,
+                                      GAsyncReadyCallback      callback,
+                                      gpointer                 user_data);
+VtExchange *vt_channel_stream_finish (SoupSession             *session,
+                                      GAsyncResult            *result);
 
 G_END_DECLS

@@ -1,9 +1,11 @@
 /* vt-channel-stream.c: how we ask, by listening
  *
- * Opens GET /jobs/{id}/events and turns each "status" event into a job
- * observation for the watch. The stream completes when the server closes
- * it; how it closed (cleanly, a dropped connection, an HTTP error, an
- * event we cannot read) is reported as a #VtExchange like any request.
+ * Opens an event stream (a job's /jobs/{id}/events, or a feed's) and
+ * turns each "status" event into a job observation for its caller. The
+ * stream completes when the server closes it; how it closed (cleanly, a
+ * dropped connection, an HTTP error, an event we cannot read, silence
+ * longer than the idle timeout) is reported as a #VtExchange like any
+ * request.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -18,13 +20,14 @@
 
 typedef struct
 {
-  SoupMessage          *message;
-  VtRequestCancellable  request;      /* its timer guards the connection */
-  GDataInputStream     *lines;
-  VtSseParser        parser;
-  VtStreamEventFunc  on_event;
-  gpointer           event_data;
-  VtExchange        *exchange;
+  SoupMessage             *message;
+  VtRequestCancellable     request;   /* its timer guards the connection */
+  GDataInputStream        *lines;
+  VtSseParser              parser;
+  const VtStreamCallbacks *callbacks;
+  gpointer                 callback_data;
+  double                   idle_timeout;
+  VtExchange              *exchange;
 } StreamData;
 
 static void
@@ -43,7 +46,14 @@ finish_stream (GTask *task)
 {
   StreamData *data = g_task_get_task_data (task);
 
+
   vt_request_cancellable_stop_timer (&data->request);
+  /* Let go of the connection now, not whenever the task is freed: a
+   * stream its reader gave up on is closed with the cancelled
+   * cancellable, so libsoup drops the connection rather than read on. */
+  if (data->lines != NULL && data->exchange->kind == VT_EXCHANGE_CANCELLED)
+    g_input_stream_close (G_INPUT_STREAM (data->lines), data->request.cancellable, NULL);
+  g_clear_object (&data->lines);
   g_task_return_pointer (task, g_steal_pointer (&data->exchange),
                          (GDestroyNotify) vt_exchange_free);
 }
@@ -81,7 +91,7 @@ dispatch_event (GTask      *task,
       return FALSE;
     }
 
-  data->on_event (&observation, data->event_data);
+  data->callbacks->event (&observation, data->parser.last_id, data->callback_data);
   return TRUE;
 }
 
@@ -103,10 +113,16 @@ on_line (GObject      *object,
   line = g_data_input_stream_read_line_finish_utf8 (data->lines, result, &length, &error);
   if (error != NULL)
     {
-      vt_exchange_set_send_error (data->exchange, error, data->request.cancellable);
+      error = vt_request_cancellable_explain (&data->request, error,
+                                              "The event stream was silent for too long");
+      vt_exchange_set_send_error (data->exchange, error,
+                                  data->request.timed_out ? NULL : data->request.cancellable);
       finish_stream (task);
       return;
     }
+
+  if (data->idle_timeout > 0)
+    vt_request_cancellable_restart_timer (&data->request, data->idle_timeout);
 
   if (line == NULL)
     {
@@ -166,7 +182,10 @@ on_stream_opened (GObject      *object,
   GError *error = NULL;
 
   body = soup_session_send_finish (SOUP_SESSION (object), result, &error);
-  vt_request_cancellable_stop_timer (&data->request);
+  if (data->idle_timeout > 0)
+    vt_request_cancellable_restart_timer (&data->request, data->idle_timeout);
+  else
+    vt_request_cancellable_stop_timer (&data->request);
 
   if (body == NULL)
     {
@@ -178,10 +197,9 @@ on_stream_opened (GObject      *object,
       return;
     }
 
-  vt_exchange_read_headers (data->exchange, data->message);
-  if (!SOUP_STATUS_IS_SUCCESSFUL (data->exchange->http_status))
+  vt_exchange_read_answer (data->exchange, data->message, VT_REQUEST_JOB);
+  if (data->exchange->kind != VT_EXCHANGE_OK)
     {
-      vt_exchange_set_http_error (data->exchange, data->message);
       finish_stream (task);
       return;
     }
@@ -197,6 +215,17 @@ on_stream_opened (GObject      *object,
       return;
     }
 
+  if (data->callbacks->opened != NULL)
+    data->callbacks->opened (data->exchange->capabilities, data->callback_data);
+
+  /* The callback may have given up on the stream. */
+  if (g_cancellable_is_cancelled (data->request.cancellable))
+    {
+      data->exchange->kind = VT_EXCHANGE_CANCELLED;
+      finish_stream (task);
+      return;
+    }
+
   data->lines = g_data_input_stream_new (body);
   g_data_input_stream_set_newline_type (data->lines, G_DATA_STREAM_NEWLINE_TYPE_ANY);
   read_next_line (g_steal_pointer (&task));
@@ -204,20 +233,26 @@ on_stream_opened (GObject      *object,
 
 /*
  * vt_channel_stream_async:
- * @connect_timeout: seconds the server has to start answering; once it
- *   has, the stream may stay quiet for as long as the job runs
- * @on_event: called for each observation, before the stream completes
+ * @last_event_id: (nullable): sent as Last-Event-ID, to resume after it
+ * @connect_timeout: seconds the server has to start answering
+ * @idle_timeout: once open, the longest silence between two lines, or 0
+ *   to let a quiet stream be for as long as the job runs (servers that
+ *   send no heartbeat)
+ * @callbacks: told as the stream opens and for each observation, before
+ *   the stream completes; they must outlive it
  */
 void
-vt_channel_stream_async (SoupSession         *session,
-                         GUri                *uri,
-                         const char          *token,
-                         double               connect_timeout,
-                         GCancellable        *cancellable,
-                         VtStreamEventFunc    on_event,
-                         gpointer             event_data,
-                         GAsyncReadyCallback  callback,
-                         gpointer             user_data)
+vt_channel_stream_async (SoupSession             *session,
+                         GUri                    *uri,
+                         const char              *token,
+                         const char              *last_event_id,
+                         double                   connect_timeout,
+                         double                   idle_timeout,
+                         GCancellable            *cancellable,
+                         const VtStreamCallbacks *callbacks,
+                         gpointer                 callback_data,
+                         GAsyncReadyCallback      callback,
+                         gpointer                 user_data)
 {
   g_autoptr(GTask) task = NULL;
   StreamData *data;
@@ -228,11 +263,15 @@ vt_channel_stream_async (SoupSession         *session,
   g_task_set_check_cancellable (task, FALSE);
 
   data = g_new0 (StreamData, 1);
-  data->message = vt_channel_http_new_message (SOUP_METHOD_GET, uri, token);
+  data->message = vt_channel_http_new_job_message (uri, token);
   soup_message_headers_replace (soup_message_get_request_headers (data->message),
                                 "Accept", "text/event-stream");
-  data->on_event = on_event;
-  data->event_data = event_data;
+  if (last_event_id != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (data->message),
+                                  "Last-Event-ID", last_event_id);
+  data->callbacks = callbacks;
+  data->callback_data = callback_data;
+  data->idle_timeout = idle_timeout;
   data->exchange = vt_exchange_new ();
   vt_sse_parser_init (&data->parser);
   g_task_set_task_data (task, data, (GDestroyNotify) stream_data_free);

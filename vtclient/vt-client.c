@@ -1,21 +1,27 @@
 /* vt-client.c: follow video translation jobs to the end
  *
+ * The GObject surface (properties, signals), the public API and the HTTP
+ * session. What is known of each server lives in a VtServerInfo; the
+ * jobs of one server in one main context run on a VtHub, which the
+ * client keeps per (context, base URL) and hands each job to.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "config.h"
 
-#include <json-glib/json-glib.h>
-#include <math.h>
 #include <libsoup/soup.h>
 #include <string.h>
 
 #include "vt-channel-http-private.h"
-#include "vt-duration-model-private.h"
-#include "vt-client-private.h"
+#include "vt-client.h"
 #include "vt-enum-types.h"
 #include "vt-error.h"
+#include "vt-hub-private.h"
 #include "vt-job-response-private.h"
+#include "vt-model-file-private.h"
+#include "vt-protocol-private.h"
+#include "vt-server-info-private.h"
 
 /**
  * VtClient:
@@ -51,7 +57,10 @@
  * vt_client_get_status_async (client, NULL, NULL, on_done, NULL);
  * ```
  *
- * One client follows any number of jobs at once over one HTTP session.
+ * One client follows any number of jobs at once. Jobs on one server
+ * share a few connections: at most 8 quick requests are in flight at a
+ * time, and on servers that offer feeds every job of the client is
+ * followed over one event stream or long-poll, whatever their number.
  * Debug output is available with `G_MESSAGES_DEBUG=vtclient`.
  */
 
@@ -65,9 +74,13 @@
 #define DEFAULT_MIN_INTERVAL      0.05
 #define DEFAULT_MAX_INTERVAL      30.0
 
-/* Long-polls and streams hold a connection each; libsoup's default of 2
- * per host would queue every job behind two of them. */
-#define MAX_CONNS 256
+/* What a feed is asked to send for pending jobs: progress at least this
+ * often (docs/protocol.md). */
+#define FEED_PROGRESS_INTERVAL    2.0
+
+/* The hubs' bounded queues decide how many requests are in flight; this
+ * only has to leave room for them and the held ones. */
+#define MAX_CONNS (VT_HUB_MAX_REQUESTS + VT_HUB_MAX_HELD + 8)
 
 struct _VtClient
 {
@@ -89,53 +102,14 @@ struct _VtClient
 
   SoupSession  *session;
 
-  /* Watches in flight, so dispose can end them, and what finished watches
-   * taught us per base URL. The sync API runs watches on other threads'
+  /* What is known per base URL, and the hubs that run jobs, per main
+   * context and base URL. The sync API runs jobs on other threads'
    * contexts, hence the lock. */
   GMutex        lock;
-  GPtrArray    *watches;
-  GHashTable   *servers;   /* base URL → ServerKnowledge */
+  GHashTable   *servers;   /* base URL → VtServerInfo */
+  GHashTable   *hubs;      /* "context base URL" → VtHub */
+  gboolean      disposed;
 };
-
-/* What the client learned about one server, and the plan it makes of it:
- * remade when the model changed, or when a watch's settings differ from
- * the last. */
-typedef struct
-{
-  VtDurationModel    *model;
-  guint               capabilities;
-  gboolean            capabilities_known;
-
-  VtScheduleConfig    plan_config;
-  VtSchedulePlan      plan;
-  guint64             plan_version;      /* the model's version it was made at */
-  gboolean            planned;           /* plan_* are set */
-  gboolean            plan_usable;
-} ServerKnowledge;
-
-static void
-server_knowledge_free (ServerKnowledge *knowledge)
-{
-  vt_duration_model_free (knowledge->model);
-  g_free (knowledge);
-}
-
-/* Called with the lock held. */
-static ServerKnowledge *
-lookup_server (VtClient   *self,
-               const char *base_url)
-{
-  ServerKnowledge *knowledge = g_hash_table_lookup (self->servers, base_url);
-
-  if (knowledge == NULL)
-    {
-      knowledge = g_new0 (ServerKnowledge, 1);
-      knowledge->model = vt_duration_model_new ();
-      g_hash_table_insert (self->servers, g_strdup (base_url), knowledge);
-    }
-
-  return knowledge;
-}
 
 enum {
   PROP_0,
@@ -167,19 +141,112 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (VtClient, vt_client, G_TYPE_OBJECT)
 
+/* ------------------------------------------------------------------ */
+/* Servers and hubs                                                    */
+
+/* Called with the lock held. */
+static VtServerInfo *
+lookup_server (VtClient   *self,
+               const char *base_url)
+{
+  VtServerInfo *info = g_hash_table_lookup (self->servers, base_url);
+
+  if (info == NULL)
+    {
+      info = vt_server_info_new (base_url);
+      g_hash_table_insert (self->servers, g_strdup (base_url), info);
+    }
+
+  return info;
+}
+
+static char *
+hub_key (GMainContext *context,
+         const char   *base_url)
+{
+  return g_strdup_printf ("%p %s", (gpointer) context, base_url);
+}
+
+/* A hub of a context other than the global default one (the sync API's
+ * private contexts, a worker thread's) goes when its last job does:
+ * nothing would run its sources once the context is let go. */
+static void
+on_hub_idle (VtHub    *hub,
+             gpointer  user_data)
+{
+  VtClient *self = user_data;
+  GHashTableIter iter;
+  gpointer value;
+  gboolean found = FALSE;
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->hubs);
+  while (!found && g_hash_table_iter_next (&iter, NULL, &value))
+    if (value == hub)
+      {
+        vt_hub_ref (hub);
+        g_hash_table_iter_remove (&iter);
+        found = TRUE;
+      }
+  g_mutex_unlock (&self->lock);
+
+  /* The job that just ended still holds the hub. */
+  if (found)
+    {
+      vt_hub_set_idle_func (hub, NULL, NULL);
+      vt_hub_close (hub);
+      vt_hub_unref (hub);
+    }
+}
+
+/* The hub for the thread-default context and the current base URL. */
+static VtHub *
+get_hub (VtClient *self)
+{
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+  g_autofree char *key = hub_key (context, self->base_url);
+  VtHub *hub;
+
+  g_mutex_lock (&self->lock);
+  hub = g_hash_table_lookup (self->hubs, key);
+  if (hub == NULL)
+    {
+      hub = vt_hub_new (lookup_server (self, self->base_url), self->session, context);
+      if (context != g_main_context_default ())
+        vt_hub_set_idle_func (hub, on_hub_idle, self);
+      g_hash_table_insert (self->hubs, g_steal_pointer (&key), hub);
+    }
+  g_mutex_unlock (&self->lock);
+
+  return hub;
+}
+
+/* ------------------------------------------------------------------ */
+/* GObject                                                             */
+
 static void
 vt_client_dispose (GObject *object)
 {
   VtClient *self = VT_CLIENT (object);
-  g_autoptr(GPtrArray) watches = NULL;
+  g_autoptr(GPtrArray) hubs = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_hub_unref);
+  GHashTableIter iter;
+  gpointer value;
 
-  /* Ending a watch removes it from the array: work on a copy. */
+  /* Closing a hub ends its jobs, whose callbacks may use the client:
+   * not with the lock held. */
   g_mutex_lock (&self->lock);
-  watches = g_ptr_array_copy (self->watches, NULL, NULL);
+  self->disposed = TRUE;
+  g_hash_table_iter_init (&iter, self->hubs);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      vt_hub_set_idle_func (value, NULL, NULL);
+      g_ptr_array_add (hubs, vt_hub_ref (value));
+    }
+  g_hash_table_remove_all (self->hubs);
   g_mutex_unlock (&self->lock);
 
-  for (guint i = 0; i < watches->len; i++)
-    vt_watch_cancel (g_ptr_array_index (watches, i));
+  for (guint i = 0; i < hubs->len; i++)
+    vt_hub_close (g_ptr_array_index (hubs, i));
 
   if (self->session != NULL)
     soup_session_abort (self->session);
@@ -195,7 +262,7 @@ vt_client_finalize (GObject *object)
 
   g_clear_pointer (&self->base_url, g_free);
   g_clear_pointer (&self->token, g_free);
-  g_clear_pointer (&self->watches, g_ptr_array_unref);
+  g_clear_pointer (&self->hubs, g_hash_table_unref);
   g_clear_pointer (&self->servers, g_hash_table_unref);
   g_mutex_clear (&self->lock);
 
@@ -252,25 +319,11 @@ vt_client_get_property (GObject    *object,
       g_value_set_string (value, self->token);
       break;
     case PROP_TLS_DATABASE:
-      g_value_set_object (value, soup_session_get_tls_database (self->session));
+      g_value_set_object (value, vt_client_get_tls_database (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
-}
-
-/* Sets a double field and notifies only on a real change. */
-static void
-set_double (VtClient *self,
-            double   *field,
-            double    value,
-            guint     prop_id)
-{
-  if (*field == value)
-    return;
-
-  *field = value;
-  g_object_notify_by_pspec (G_OBJECT (self), props[prop_id]);
 }
 
 static void
@@ -302,43 +355,28 @@ vt_client_set_property (GObject      *object,
       vt_client_set_jitter (self, g_value_get_double (value));
       break;
     case PROP_REQUEST_TIMEOUT:
-      set_double (self, &self->request_timeout, g_value_get_double (value), prop_id);
+      vt_client_set_request_timeout (self, g_value_get_double (value));
       break;
     case PROP_MIN_INTERVAL:
-      set_double (self, &self->min_interval, g_value_get_double (value), prop_id);
+      vt_client_set_min_interval (self, g_value_get_double (value));
       break;
     case PROP_START_JITTER:
-      set_double (self, &self->start_jitter, g_value_get_double (value), prop_id);
+      vt_client_set_start_jitter (self, g_value_get_double (value));
       break;
     case PROP_MAX_INTERVAL:
-      set_double (self, &self->max_interval, g_value_get_double (value), prop_id);
+      vt_client_set_max_interval (self, g_value_get_double (value));
       break;
     case PROP_STRATEGY:
       vt_client_set_strategy (self, g_value_get_enum (value));
       break;
     case PROP_JITTER_MODE:
-      if (self->jitter_mode != (VtJitterMode) g_value_get_enum (value))
-        {
-          self->jitter_mode = g_value_get_enum (value);
-          g_object_notify_by_pspec (object, pspec);
-        }
+      vt_client_set_jitter_mode (self, g_value_get_enum (value));
       break;
     case PROP_TOKEN:
-      if (g_strcmp0 (self->token, g_value_get_string (value)) != 0)
-        {
-          g_free (self->token);
-          self->token = g_value_dup_string (value);
-          g_object_notify_by_pspec (object, pspec);
-        }
+      vt_client_set_token (self, g_value_get_string (value));
       break;
     case PROP_TLS_DATABASE:
-      /* libsoup wants its session configured from the thread that made it,
-       * before the first request: hence construct-time or early use. */
-      if (g_value_get_object (value) != soup_session_get_tls_database (self->session))
-        {
-          soup_session_set_tls_database (self->session, g_value_get_object (value));
-          g_object_notify_by_pspec (object, pspec);
-        }
+      vt_client_set_tls_database (self, g_value_get_object (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -431,7 +469,7 @@ vt_client_class_init (VtClientClass *klass)
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
-   * VtClient:request-timeout:
+   * VtClient:request-timeout: (attributes org.gtk.Property.get=vt_client_get_request_timeout org.gtk.Property.set=vt_client_set_request_timeout)
    *
    * The longest one HTTP request may take, in seconds, answer included. A
    * request that takes longer counts as a failed attempt and is retried,
@@ -444,7 +482,7 @@ vt_client_class_init (VtClientClass *klass)
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
-   * VtClient:min-interval:
+   * VtClient:min-interval: (attributes org.gtk.Property.get=vt_client_get_min_interval org.gtk.Property.set=vt_client_set_min_interval)
    *
    * The shortest wait between two polls a server hint (`Retry-After`, an
    * ETA) or the learned schedule may ask for, in seconds.
@@ -456,7 +494,7 @@ vt_client_class_init (VtClientClass *klass)
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
-   * VtClient:max-interval:
+   * VtClient:max-interval: (attributes org.gtk.Property.get=vt_client_get_max_interval org.gtk.Property.set=vt_client_set_max_interval)
    *
    * The longest wait between two polls a server hint or the learned
    * schedule may ask for, and the cap of the retry policy's waits, in
@@ -481,7 +519,7 @@ vt_client_class_init (VtClientClass *klass)
                        G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
-   * VtClient:jitter-mode:
+   * VtClient:jitter-mode: (attributes org.gtk.Property.get=vt_client_get_jitter_mode org.gtk.Property.set=vt_client_set_jitter_mode)
    *
    * How [property@Vt.Client:jitter] is applied to the backoff schedule.
    * The default, [enum@Vt.JitterMode.SYMMETRIC], is the seed's.
@@ -493,7 +531,7 @@ vt_client_class_init (VtClientClass *klass)
                        G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
-   * VtClient:token:
+   * VtClient:token: (attributes org.gtk.Property.get=vt_client_get_token org.gtk.Property.set=vt_client_set_token)
    *
    * A bearer token sent as `Authorization: Bearer …` with every request,
    * or %NULL. It never appears in debug output.
@@ -505,7 +543,7 @@ vt_client_class_init (VtClientClass *klass)
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
-   * VtClient:start-jitter:
+   * VtClient:start-jitter: (attributes org.gtk.Property.get=vt_client_get_start_jitter org.gtk.Property.set=vt_client_set_start_jitter)
    *
    * Spreads the first request of each watch uniformly over this many
    * seconds. 0, the default, asks at once; a fleet of clients that start
@@ -520,7 +558,7 @@ vt_client_class_init (VtClientClass *klass)
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
-   * VtClient:tls-database:
+   * VtClient:tls-database: (attributes org.gtk.Property.get=vt_client_get_tls_database org.gtk.Property.set=vt_client_set_tls_database)
    *
    * The certificate database https servers are checked against, for
    * servers whose certificates a private CA signed; %NULL (the default)
@@ -594,20 +632,21 @@ vt_client_init (VtClient *self)
   self->backoff_factor = DEFAULT_BACKOFF_FACTOR;
   self->jitter = DEFAULT_JITTER;
   self->request_timeout = DEFAULT_REQUEST_TIMEOUT;
-
-  self->session = soup_session_new_with_options ("max-conns", MAX_CONNS,
-                                                 "max-conns-per-host", MAX_CONNS,
-                                                 "user-agent", "vtclient/" PACKAGE_VERSION " ",
-                                                 NULL);
   self->min_interval = DEFAULT_MIN_INTERVAL;
   self->max_interval = DEFAULT_MAX_INTERVAL;
   self->strategy = VT_STRATEGY_AUTO;
   self->jitter_mode = VT_JITTER_MODE_SYMMETRIC;
 
+  self->session = soup_session_new_with_options ("max-conns", MAX_CONNS,
+                                                 "max-conns-per-host", MAX_CONNS,
+                                                 "user-agent", "vtclient/" PACKAGE_VERSION " ",
+                                                 NULL);
+
   g_mutex_init (&self->lock);
-  self->watches = g_ptr_array_new ();
   self->servers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify) server_knowledge_free);
+                                         (GDestroyNotify) vt_server_info_unref);
+  self->hubs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify) vt_hub_unref);
 }
 
 /**
@@ -622,6 +661,38 @@ VtClient *
 vt_client_new (const char *base_url)
 {
   return g_object_new (VT_TYPE_CLIENT, "base-url", base_url, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Properties                                                          */
+
+/* Sets a double field and notifies only on a real change. */
+static void
+set_double (VtClient *self,
+            double   *field,
+            double    value,
+            guint     prop_id)
+{
+  if (*field == value)
+    return;
+
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), props[prop_id]);
+}
+
+/* Sets a string field and notifies only on a real change. */
+static void
+set_string (VtClient    *self,
+            char       **field,
+            const char  *value,
+            guint        prop_id)
+{
+  if (g_strcmp0 (*field, value) == 0)
+    return;
+
+  g_free (*field);
+  *field = g_strdup (value);
+  g_object_notify_by_pspec (G_OBJECT (self), props[prop_id]);
 }
 
 /**
@@ -654,12 +725,7 @@ vt_client_set_base_url (VtClient   *self,
 {
   g_return_if_fail (VT_IS_CLIENT (self));
 
-  if (g_strcmp0 (self->base_url, base_url) == 0)
-    return;
-
-  g_free (self->base_url);
-  self->base_url = g_strdup (base_url);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BASE_URL]);
+  set_string (self, &self->base_url, base_url, PROP_BASE_URL);
 }
 
 /**
@@ -831,183 +897,298 @@ vt_client_set_jitter (VtClient *self,
   set_double (self, &self->jitter, seconds, PROP_JITTER);
 }
 
+/**
+ * vt_client_get_request_timeout:
+ * @self: a #VtClient
+ *
+ * Gets the longest one HTTP request may take.
+ *
+ * Returns: the timeout in seconds
+ */
+double
+vt_client_get_request_timeout (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), 0.0);
+
+  return self->request_timeout;
+}
+
+/**
+ * vt_client_set_request_timeout:
+ * @self: a #VtClient
+ * @seconds: the timeout in seconds, more than 0
+ *
+ * Sets the longest one HTTP request may take.
+ */
+void
+vt_client_set_request_timeout (VtClient *self,
+                               double    seconds)
+{
+  g_return_if_fail (VT_IS_CLIENT (self));
+  g_return_if_fail (seconds > 0.0);
+
+  set_double (self, &self->request_timeout, seconds, PROP_REQUEST_TIMEOUT);
+}
+
+/**
+ * vt_client_get_min_interval:
+ * @self: a #VtClient
+ *
+ * Gets the shortest wait a server hint or the learned schedule may ask
+ * for.
+ *
+ * Returns: the wait in seconds
+ */
+double
+vt_client_get_min_interval (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), 0.0);
+
+  return self->min_interval;
+}
+
+/**
+ * vt_client_set_min_interval:
+ * @self: a #VtClient
+ * @seconds: the wait in seconds, at least 0
+ *
+ * Sets the shortest wait a server hint or the learned schedule may ask
+ * for.
+ */
+void
+vt_client_set_min_interval (VtClient *self,
+                            double    seconds)
+{
+  g_return_if_fail (VT_IS_CLIENT (self));
+  g_return_if_fail (seconds >= 0.0);
+
+  set_double (self, &self->min_interval, seconds, PROP_MIN_INTERVAL);
+}
+
+/**
+ * vt_client_get_max_interval:
+ * @self: a #VtClient
+ *
+ * Gets the longest wait a server hint or the learned schedule may ask
+ * for.
+ *
+ * Returns: the wait in seconds, 0 for no cap
+ */
+double
+vt_client_get_max_interval (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), 0.0);
+
+  return self->max_interval;
+}
+
+/**
+ * vt_client_set_max_interval:
+ * @self: a #VtClient
+ * @seconds: the wait in seconds, 0 for no cap
+ *
+ * Sets the longest wait a server hint or the learned schedule may ask
+ * for, and the cap of the retry policy's waits.
+ */
+void
+vt_client_set_max_interval (VtClient *self,
+                            double    seconds)
+{
+  g_return_if_fail (VT_IS_CLIENT (self));
+  g_return_if_fail (seconds >= 0.0);
+
+  set_double (self, &self->max_interval, seconds, PROP_MAX_INTERVAL);
+}
+
+/**
+ * vt_client_get_strategy:
+ * @self: a #VtClient
+ *
+ * Gets how jobs are followed.
+ *
+ * Returns: the strategy
+ */
+VtStrategy
+vt_client_get_strategy (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), VT_STRATEGY_AUTO);
+
+  return self->strategy;
+}
+
+/**
+ * vt_client_set_strategy:
+ * @self: a #VtClient
+ * @strategy: the strategy
+ *
+ * Sets how jobs are followed. Watches already running keep theirs.
+ */
+void
+vt_client_set_strategy (VtClient   *self,
+                        VtStrategy  strategy)
+{
+  g_return_if_fail (VT_IS_CLIENT (self));
+  g_return_if_fail (strategy <= VT_STRATEGY_STREAM);
+
+  if (self->strategy == strategy)
+    return;
+
+  self->strategy = strategy;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STRATEGY]);
+}
+
+/**
+ * vt_client_get_jitter_mode:
+ * @self: a #VtClient
+ *
+ * Gets how the jitter is applied to the backoff schedule.
+ *
+ * Returns: the jitter mode
+ */
+VtJitterMode
+vt_client_get_jitter_mode (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), VT_JITTER_MODE_SYMMETRIC);
+
+  return self->jitter_mode;
+}
+
+/**
+ * vt_client_set_jitter_mode:
+ * @self: a #VtClient
+ * @mode: the jitter mode
+ *
+ * Sets how the jitter is applied to the backoff schedule.
+ */
+void
+vt_client_set_jitter_mode (VtClient     *self,
+                           VtJitterMode  mode)
+{
+  g_return_if_fail (VT_IS_CLIENT (self));
+  g_return_if_fail (mode <= VT_JITTER_MODE_FULL);
+
+  if (self->jitter_mode == mode)
+    return;
+
+  self->jitter_mode = mode;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_JITTER_MODE]);
+}
+
+/**
+ * vt_client_get_token:
+ * @self: a #VtClient
+ *
+ * Gets the bearer token sent with every request.
+ *
+ * Returns: (nullable): the token
+ */
+const char *
+vt_client_get_token (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), NULL);
+
+  return self->token;
+}
+
+/**
+ * vt_client_set_token:
+ * @self: a #VtClient
+ * @token: (nullable): a bearer token, or %NULL for none
+ *
+ * Sets the bearer token sent with every request. Watches already running
+ * keep theirs.
+ */
+void
+vt_client_set_token (VtClient   *self,
+                     const char *token)
+{
+  g_return_if_fail (VT_IS_CLIENT (self));
+
+  set_string (self, &self->token, token, PROP_TOKEN);
+}
+
+/**
+ * vt_client_get_start_jitter:
+ * @self: a #VtClient
+ *
+ * Gets the span over which each watch's first request is spread.
+ *
+ * Returns: the span in seconds
+ */
+double
+vt_client_get_start_jitter (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), 0.0);
+
+  return self->start_jitter;
+}
+
+/**
+ * vt_client_set_start_jitter:
+ * @self: a #VtClient
+ * @seconds: the span in seconds, 0 to ask at once
+ *
+ * Sets the span over which each watch's first request is spread.
+ */
+void
+vt_client_set_start_jitter (VtClient *self,
+                            double    seconds)
+{
+  g_return_if_fail (VT_IS_CLIENT (self));
+  g_return_if_fail (seconds >= 0.0);
+
+  set_double (self, &self->start_jitter, seconds, PROP_START_JITTER);
+}
+
+/**
+ * vt_client_get_tls_database:
+ * @self: a #VtClient
+ *
+ * Gets the certificate database https servers are checked against.
+ *
+ * Returns: (nullable) (transfer none): the database, %NULL for the system's
+ */
+GTlsDatabase *
+vt_client_get_tls_database (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), NULL);
+
+  return self->session != NULL ? soup_session_get_tls_database (self->session) : NULL;
+}
+
+/**
+ * vt_client_set_tls_database:
+ * @self: a #VtClient
+ * @database: (nullable): a certificate database, %NULL for the system's
+ *
+ * Sets the certificate database https servers are checked against. Set
+ * it when creating the client, from the thread that uses it, before the
+ * first request.
+ */
+void
+vt_client_set_tls_database (VtClient     *self,
+                            GTlsDatabase *database)
+{
+  g_return_if_fail (VT_IS_CLIENT (self));
+  g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
+
+  /* libsoup wants its session configured from the thread that made it,
+   * before the first request. */
+  if (database == soup_session_get_tls_database (self->session))
+    return;
+
+  soup_session_set_tls_database (self->session, database);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_TLS_DATABASE]);
+}
+
 /* ------------------------------------------------------------------ */
-/* Watches                                                             */
-
-void
-vt_client_emit_status_changed (VtClient   *self,
-                               const char *job_id,
-                               VtStatus    status)
-{
-  g_signal_emit (self, signals[STATUS_CHANGED], 0, job_id, status);
-}
-
-void
-vt_client_emit_progress_changed (VtClient   *self,
-                                 const char *job_id,
-                                 double      progress,
-                                 double      eta)
-{
-  g_signal_emit (self, signals[PROGRESS_CHANGED], 0, job_id, progress, eta);
-}
-
-/* A watch ended: file what the server offers, and that the job ended
- * between @ended_after and @ended_by seconds into the watch (negative
- * when the watch could not tell). */
-void
-vt_client_learn (VtClient   *self,
-                 const char *base_url,
-                 guint       capabilities,
-                 double      ended_after,
-                 double      ended_by)
-{
-  ServerKnowledge *knowledge;
-
-  g_mutex_lock (&self->lock);
-  knowledge = lookup_server (self, base_url);
-  knowledge->capabilities = capabilities;
-  knowledge->capabilities_known = TRUE;
-  if (ended_after >= 0)
-    vt_duration_model_add_interval (knowledge->model, ended_after, ended_by);
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-log_plan (const char            *base_url,
-          const ServerKnowledge *knowledge)
-{
-  g_autoptr(GString) polls = NULL;
-
-  if (!knowledge->plan_usable)
-    {
-      g_debug ("%s: no learned plan (%u samples)", base_url,
-               vt_duration_model_size (knowledge->model));
-      return;
-    }
-
-  polls = g_string_new (NULL);
-  for (guint i = 0; i < knowledge->plan.n_polls; i++)
-    g_string_append_printf (polls, " %.3f", knowledge->plan.polls[i]);
-  g_debug ("%s: learned plan from %u samples, step %.3f s, polls at%s", base_url,
-           vt_duration_model_size (knowledge->model), knowledge->plan.step, polls->str);
-}
-
-/* Where a watch with @config should poll @base_url's jobs, by what was
- * learned of them so far: %FALSE when too little is. Asked once per
- * watch, at its first "pending": what one job teaches serves the watches
- * that start after it ends. */
-gboolean
-vt_client_get_plan (VtClient               *self,
-                    const char             *base_url,
-                    const VtScheduleConfig *config,
-                    VtSchedulePlan         *plan)
-{
-  ServerKnowledge *knowledge;
-  VtDurationEstimate estimate;
-  guint64 version;
-  gboolean usable;
-
-  g_mutex_lock (&self->lock);
-  knowledge = lookup_server (self, base_url);
-  version = vt_duration_model_version (knowledge->model);
-
-  if (!knowledge->planned || knowledge->plan_version != version ||
-      !vt_schedule_config_equal (&knowledge->plan_config, config))
-    {
-      knowledge->plan_usable = vt_duration_model_estimate (knowledge->model, &estimate) &&
-                               vt_schedule_plan_build (config, &estimate, &knowledge->plan);
-      knowledge->plan_config = *config;
-      knowledge->plan_version = version;
-      knowledge->planned = TRUE;
-      log_plan (base_url, knowledge);
-    }
-
-  usable = knowledge->plan_usable;
-  if (usable)
-    *plan = knowledge->plan;
-  g_mutex_unlock (&self->lock);
-
-  return usable;
-}
-
-void
-vt_client_watch_finished (VtClient *self,
-                          VtWatch  *watch)
-{
-  g_mutex_lock (&self->lock);
-  g_ptr_array_remove_fast (self->watches, watch);
-  g_mutex_unlock (&self->lock);
-}
-
-/* Checks the base URL and appends @path (already escaped) to it. */
-static GUri *
-vt_client_build_uri (VtClient    *self,
-                     const char  *path,
-                     GError     **error)
-{
-  g_autoptr(GUri) base = NULL;
-  g_autofree char *url = NULL;
-  const char *scheme;
-  gsize len;
-
-  if (self->base_url == NULL || *self->base_url == '\0')
-    {
-      g_set_error_literal (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_INVALID_URL,
-                           "No base URL is set");
-      return NULL;
-    }
-
-  base = g_uri_parse (self->base_url, G_URI_FLAGS_ENCODED, NULL);
-  scheme = base ? g_uri_get_scheme (base) : NULL;
-  if (base == NULL ||
-      (g_strcmp0 (scheme, "http") != 0 && g_strcmp0 (scheme, "https") != 0) ||
-      g_uri_get_host (base) == NULL || *g_uri_get_host (base) == '\0' ||
-      g_uri_get_query (base) != NULL || g_uri_get_fragment (base) != NULL)
-    {
-      g_set_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_INVALID_URL,
-                   "“%s” is not an http or https base URL", self->base_url);
-      return NULL;
-    }
-
-  len = strlen (self->base_url);
-  while (len > 0 && self->base_url[len - 1] == '/')
-    len--;
-  url = g_strdup_printf ("%.*s%s", (int) len, self->base_url, path);
-
-  return g_uri_parse (url, G_URI_FLAGS_ENCODED, error);
-}
-
-static GUri *
-vt_client_build_status_uri (VtClient    *self,
-                            const char  *job_id,
-                            GError     **error)
-{
-  g_autofree char *escaped = NULL;
-  g_autofree char *path = NULL;
-
-  if (job_id == NULL)
-    return vt_client_build_uri (self, "/status", error);
-
-  if (*job_id == '\0')
-    {
-      g_set_error_literal (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_INVALID_ARGUMENT,
-                           "The job id is empty");
-      return NULL;
-    }
-
-  escaped = g_uri_escape_string (job_id, NULL, FALSE);
-  path = g_strconcat ("/jobs/", escaped, NULL);
-
-  return vt_client_build_uri (self, path, error);
-}
+/* Following a job                                                     */
 
 /* Called with the lock held. */
 static void
-vt_client_snapshot_options (VtClient       *self,
-                            VtWatchOptions *options)
+snapshot_options (VtClient       *self,
+                  VtWatchOptions *options)
 {
-  ServerKnowledge *knowledge = lookup_server (self, self->base_url);
-
   *options = (VtWatchOptions) {
     .schedule = {
       .initial_wait = self->initial_wait_time,
@@ -1022,28 +1203,46 @@ vt_client_snapshot_options (VtClient       *self,
     .strategy = self->strategy,
     .request_timeout = self->request_timeout,
     .start_jitter = self->start_jitter,
+    .progress_interval = FEED_PROGRESS_INTERVAL,
     .token = g_strdup (self->token),
-    .base_url = g_strdup (self->base_url),
-    .capabilities = knowledge->capabilities,
-    .capabilities_known = knowledge->capabilities_known,
   };
 }
 
-static GUri *
-vt_client_build_events_uri (VtClient   *self,
-                            const char *job_id)
+static void
+on_watch_observed (VtWatch                *watch,
+                   const VtJobObservation *observation,
+                   gboolean                status_changed,
+                   gboolean                progress_changed,
+                   gpointer                user_data)
 {
-  g_autofree char *escaped = NULL;
-  g_autofree char *path = NULL;
+  VtClient *self = g_task_get_source_object (G_TASK (user_data));
+  const char *job_id = vt_watch_get_job_id (watch);
 
-  if (job_id == NULL)
-    return NULL;
-
-  escaped = g_uri_escape_string (job_id, NULL, FALSE);
-  path = g_strconcat ("/jobs/", escaped, "/events", NULL);
-
-  return vt_client_build_uri (self, path, NULL);
+  if (progress_changed)
+    g_signal_emit (self, signals[PROGRESS_CHANGED], 0, job_id,
+                   observation->progress, observation->eta);
+  if (status_changed)
+    g_signal_emit (self, signals[STATUS_CHANGED], 0, job_id, observation->status);
 }
+
+static void
+on_watch_finished (VtWatch      *watch,
+                   VtStatus      status,
+                   const GError *error,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  if (error != NULL)
+    g_task_return_error (task, g_error_copy (error));
+  else
+    g_task_return_int (task, status);
+}
+
+static const VtWatchListener task_listener = {
+  .observed = on_watch_observed,
+  .finished = on_watch_finished,
+};
 
 /**
  * vt_client_get_status_async:
@@ -1073,10 +1272,8 @@ vt_client_get_status_async (VtClient            *self,
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GUri) uri = NULL;
-  g_autoptr(GUri) events_uri = NULL;
   g_auto(VtWatchOptions) options = { 0 };
   GError *error = NULL;
-  VtWatch *watch;
 
   g_return_if_fail (VT_IS_CLIENT (self));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
@@ -1085,22 +1282,19 @@ vt_client_get_status_async (VtClient            *self,
   g_task_set_source_tag (task, vt_client_get_status_async);
   g_task_set_name (task, "vt_client_get_status_async");
 
-  uri = vt_client_build_status_uri (self, job_id, &error);
+  uri = vt_protocol_job_uri (self->base_url, job_id, &error);
   if (uri == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
 
-  events_uri = vt_client_build_events_uri (self, job_id);
-
-  /* The first request goes out asynchronously: the watch cannot finish
-   * (and remove itself) before it is in the array. */
   g_mutex_lock (&self->lock);
-  vt_client_snapshot_options (self, &options);
-  watch = vt_watch_start (self, self->session, &options, uri, events_uri, job_id, task);
-  g_ptr_array_add (self->watches, watch);
+  snapshot_options (self, &options);
   g_mutex_unlock (&self->lock);
+
+  vt_hub_follow (get_hub (self), &options, job_id, uri, cancellable,
+                 &task_listener, g_steal_pointer (&task));
 }
 
 /**
@@ -1204,45 +1398,79 @@ vt_client_get_status (VtClient      *self,
 /* ------------------------------------------------------------------ */
 /* Submitting jobs                                                     */
 
+typedef struct
+{
+  SoupSession    *session;
+  SoupMessage    *message;
+  VtRequestQueue *queue;
+  double          timeout;
+} Submission;
+
+static void
+submission_free (Submission *submission)
+{
+  g_clear_object (&submission->session);
+  g_clear_object (&submission->message);
+  g_clear_pointer (&submission->queue, vt_request_queue_unref);
+  g_free (submission);
+}
+
 static void
 on_job_submitted (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  SoupMessage *message = g_task_get_task_data (task);
+  Submission *submission = g_task_get_task_data (task);
+  g_autoptr(VtExchange) exchange = NULL;
   g_autoptr(GBytes) body = NULL;
   GError *error = NULL;
-  const char *data;
-  gsize size;
-  guint status;
   char *id;
 
-  body = vt_channel_http_send_finish (SOUP_SESSION (object), result, &error);
-  if (body == NULL)
+  exchange = vt_channel_http_exchange_finish (SOUP_SESSION (object), result, &body);
+  vt_request_queue_release (submission->queue);
+
+  /* A POST is not repeated on its own: every failure is the caller's. */
+  if (exchange->kind == VT_EXCHANGE_CANCELLED)
     {
-      g_task_return_error (task, error);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                               "The operation was cancelled");
+      return;
+    }
+  if (exchange->kind != VT_EXCHANGE_OK)
+    {
+      g_task_return_error (task, g_steal_pointer (&exchange->error));
       return;
     }
 
-  status = soup_message_get_status (message);
-  if (!SOUP_STATUS_IS_SUCCESSFUL (status))
-    {
-      g_task_return_new_error (task, VT_CLIENT_ERROR,
-                               status == SOUP_STATUS_UNAUTHORIZED ||
-                               status == SOUP_STATUS_FORBIDDEN ?
-                               VT_CLIENT_ERROR_UNAUTHORIZED : VT_CLIENT_ERROR_HTTP,
-                               "The server refused the job: HTTP %u %s", status,
-                               soup_message_get_reason_phrase (message));
-      return;
-    }
-
-  data = g_bytes_get_data (body, &size);
-  id = vt_job_response_parse_id (data, size, &error);
+  id = vt_job_response_parse_id (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                 &error);
   if (id == NULL)
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, id, g_free);
+}
+
+/* The client went before the request's turn came. */
+static void
+drop_submission (gpointer data)
+{
+  g_autoptr(GTask) task = data;
+
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           "The client was disposed before the job was sent");
+}
+
+/* Its turn in the server's request queue. */
+static void
+start_submission (gpointer data)
+{
+  GTask *task = data;
+  Submission *submission = g_task_get_task_data (task);
+
+  vt_channel_http_exchange_async (submission->session, submission->message,
+                                  VT_REQUEST_SUBMISSION, submission->timeout,
+                                  g_task_get_cancellable (task), on_job_submitted, task);
 }
 
 /**
@@ -1268,8 +1496,8 @@ vt_client_submit_job_async (VtClient            *self,
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GUri) uri = NULL;
-  g_autoptr(SoupMessage) message = NULL;
   g_autoptr(GBytes) body = NULL;
+  Submission *submission;
   GError *error = NULL;
 
   g_return_if_fail (VT_IS_CLIENT (self));
@@ -1281,21 +1509,24 @@ vt_client_submit_job_async (VtClient            *self,
   g_task_set_source_tag (task, vt_client_submit_job_async);
   g_task_set_name (task, "vt_client_submit_job_async");
 
-  uri = vt_client_build_uri (self, "/jobs", &error);
+  uri = vt_protocol_build_uri (self->base_url, "/jobs", &error);
   if (uri == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
 
-  message = vt_channel_http_new_message (SOUP_METHOD_POST, uri, self->token);
+  submission = g_new0 (Submission, 1);
+  submission->session = g_object_ref (self->session);
+  submission->message = vt_channel_http_new_message (SOUP_METHOD_POST, uri, self->token);
+  submission->queue = vt_request_queue_ref (vt_hub_get_queue (get_hub (self)));
+  submission->timeout = self->request_timeout;
   body = vt_job_request_build (source_url, target_language);
-  soup_message_set_request_body_from_bytes (message, "application/json", body);
-  g_task_set_task_data (task, g_object_ref (message), g_object_unref);
+  soup_message_set_request_body_from_bytes (submission->message, "application/json", body);
+  g_task_set_task_data (task, submission, (GDestroyNotify) submission_free);
 
-  vt_channel_http_send_async (self->session, message, self->request_timeout,
-                              cancellable, on_job_submitted,
-                              g_steal_pointer (&task));
+  vt_request_queue_push (submission->queue, start_submission, g_steal_pointer (&task),
+                         drop_submission);
 }
 
 /**
@@ -1321,47 +1552,8 @@ vt_client_submit_job_finish (VtClient      *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/**
- * vt_client_get_strategy:
- * @self: a #VtClient
- *
- * Gets how jobs are followed.
- *
- * Returns: the strategy
- */
-VtStrategy
-vt_client_get_strategy (VtClient *self)
-{
-  g_return_val_if_fail (VT_IS_CLIENT (self), VT_STRATEGY_AUTO);
-
-  return self->strategy;
-}
-
-/**
- * vt_client_set_strategy:
- * @self: a #VtClient
- * @strategy: the strategy
- *
- * Sets how jobs are followed. Watches already running keep theirs.
- */
-void
-vt_client_set_strategy (VtClient   *self,
-                        VtStrategy  strategy)
-{
-  g_return_if_fail (VT_IS_CLIENT (self));
-  g_return_if_fail (strategy <= VT_STRATEGY_STREAM);
-
-  if (self->strategy == strategy)
-    return;
-
-  self->strategy = strategy;
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STRATEGY]);
-}
-
 /* ------------------------------------------------------------------ */
 /* The learned model                                                   */
-
-#define MODEL_FORMAT_VERSION 1
 
 /**
  * vt_client_export_model:
@@ -1380,141 +1572,26 @@ vt_client_set_strategy (VtClient   *self,
 char *
 vt_client_export_model (VtClient *self)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
   GHashTableIter iter;
   gpointer key, value;
 
   g_return_val_if_fail (VT_IS_CLIENT (self), NULL);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, MODEL_FORMAT_VERSION);
-  json_builder_set_member_name (builder, "servers");
-  json_builder_begin_object (builder);
-
+  entries = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_model_entry_free);
   g_mutex_lock (&self->lock);
   g_hash_table_iter_init (&iter, self->servers);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
-      ServerKnowledge *knowledge = value;
-      g_autoptr(GArray) samples = vt_duration_model_dup_samples (knowledge->model);
+      VtModelEntry *entry = g_new0 (VtModelEntry, 1);
 
-      if (samples->len == 0)
-        continue;
-
-      json_builder_set_member_name (builder, key);
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "durations");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i + 1 < samples->len; i += 2)
-        {
-          double low = g_array_index (samples, double, i);
-          double high = g_array_index (samples, double, i + 1);
-
-          /* Exact durations as numbers, what a poll saw as [low, high]. */
-          if (low == high)
-            json_builder_add_double_value (builder, low);
-          else
-            {
-              json_builder_begin_array (builder);
-              json_builder_add_double_value (builder, low);
-              json_builder_add_double_value (builder, high);
-              json_builder_end_array (builder);
-            }
-        }
-      json_builder_end_array (builder);
-      json_builder_end_object (builder);
+      entry->base_url = g_strdup (key);
+      entry->durations = vt_server_info_dup_durations (value);
+      g_ptr_array_add (entries, entry);
     }
   g_mutex_unlock (&self->lock);
 
-  json_builder_end_object (builder);
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-
-  return json_generator_to_data (generator, NULL);
-}
-
-static gboolean
-model_error (GError     **error,
-             const char  *what)
-{
-  g_set_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_INVALID_ARGUMENT,
-               "Not a vtclient model: %s", what);
-  return FALSE;
-}
-
-static gboolean
-read_seconds (JsonNode *node,
-              double   *seconds)
-{
-  if (!JSON_NODE_HOLDS_VALUE (node) ||
-      (json_node_get_value_type (node) != G_TYPE_DOUBLE &&
-       json_node_get_value_type (node) != G_TYPE_INT64))
-    return FALSE;
-
-  *seconds = json_node_get_double (node);
-  return isfinite (*seconds) && *seconds >= 0;
-}
-
-/* A duration is a number of seconds, or a [low, high] pair for a job seen
- * to end somewhere in between. */
-static gboolean
-read_duration (JsonNode *node,
-               double   *low,
-               double   *high)
-{
-  JsonArray *pair;
-
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    {
-      if (!read_seconds (node, low))
-        return FALSE;
-      *high = *low;
-      return TRUE;
-    }
-
-  pair = json_node_get_array (node);
-  return json_array_get_length (pair) == 2 &&
-         read_seconds (json_array_get_element (pair, 0), low) &&
-         read_seconds (json_array_get_element (pair, 1), high) &&
-         *low <= *high;
-}
-
-/* Checks every server's durations before anything is imported. */
-static gboolean
-validate_model (JsonObject  *servers,
-                GError     **error)
-{
-  g_autoptr(GList) names = json_object_get_members (servers);
-
-  for (GList *l = names; l != NULL; l = l->next)
-    {
-      JsonNode *node = json_object_get_member (servers, l->data);
-      JsonNode *durations;
-
-      if (!JSON_NODE_HOLDS_OBJECT (node))
-        return model_error (error, "a server entry is not an object");
-
-      durations = json_object_get_member (json_node_get_object (node), "durations");
-      if (durations == NULL || !JSON_NODE_HOLDS_ARRAY (durations))
-        return model_error (error, "a server has no \"durations\" array");
-
-      for (guint i = 0; i < json_array_get_length (json_node_get_array (durations)); i++)
-        {
-          JsonNode *sample = json_array_get_element (json_node_get_array (durations), i);
-          double low, high;
-
-          if (!read_duration (sample, &low, &high))
-            return model_error (error, "a duration is not a number of seconds "
-                                "nor a [low, high] pair of them");
-        }
-    }
-
-  return TRUE;
+  return vt_model_file_build (entries);
 }
 
 /**
@@ -1533,50 +1610,24 @@ vt_client_import_model (VtClient    *self,
                         const char  *model,
                         GError     **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr(GList) names = NULL;
-  JsonNode *root, *servers_node, *version;
-  JsonObject *servers;
+  g_autoptr(GPtrArray) entries = NULL;
 
   g_return_val_if_fail (VT_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (model != NULL, FALSE);
 
-  if (!json_parser_load_from_data (parser, model, -1, NULL))
-    return model_error (error, "not JSON");
-
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return model_error (error, "not a JSON object");
-
-  version = json_object_get_member (json_node_get_object (root), "version");
-  if (version == NULL || !JSON_NODE_HOLDS_VALUE (version) ||
-      json_node_get_value_type (version) != G_TYPE_INT64 ||
-      json_node_get_int (version) != MODEL_FORMAT_VERSION)
-    return model_error (error, "unknown version");
-
-  servers_node = json_object_get_member (json_node_get_object (root), "servers");
-  if (servers_node == NULL || !JSON_NODE_HOLDS_OBJECT (servers_node))
-    return model_error (error, "no \"servers\" object");
-
-  servers = json_node_get_object (servers_node);
-  if (!validate_model (servers, error))
+  entries = vt_model_file_parse (model, error);
+  if (entries == NULL)
     return FALSE;
 
-  names = json_object_get_members (servers);
   g_mutex_lock (&self->lock);
-  for (GList *l = names; l != NULL; l = l->next)
+  for (guint e = 0; e < entries->len; e++)
     {
-      JsonObject *entry = json_object_get_object_member (servers, l->data);
-      JsonArray *durations = json_object_get_array_member (entry, "durations");
-      ServerKnowledge *knowledge = lookup_server (self, l->data);
+      VtModelEntry *entry = g_ptr_array_index (entries, e);
+      VtServerInfo *info = lookup_server (self, entry->base_url);
 
-      for (guint i = 0; i < json_array_get_length (durations); i++)
-        {
-          double low = 0, high = 0;
-
-          read_duration (json_array_get_element (durations, i), &low, &high);
-          vt_duration_model_add_interval (knowledge->model, low, high);
-        }
+      for (guint i = 0; i + 1 < entry->durations->len; i += 2)
+        vt_server_info_learn (info, g_array_index (entry->durations, double, i),
+                              g_array_index (entry->durations, double, i + 1));
     }
   g_mutex_unlock (&self->lock);
 

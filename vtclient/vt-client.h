@@ -56,10 +56,45 @@ void          vt_client_set_jitter          (VtClient             *self,
                                              double                seconds);
 
 VT_AVAILABLE_IN_ALL
+double        vt_client_get_request_timeout (VtClient             *self);
+VT_AVAILABLE_IN_ALL
+void          vt_client_set_request_timeout (VtClient             *self,
+                                             double                seconds);
+VT_AVAILABLE_IN_ALL
+double        vt_client_get_min_interval    (VtClient             *self);
+VT_AVAILABLE_IN_ALL
+void          vt_client_set_min_interval    (VtClient             *self,
+                                             double                seconds);
+VT_AVAILABLE_IN_ALL
+double        vt_client_get_max_interval    (VtClient             *self);
+VT_AVAILABLE_IN_ALL
+void          vt_client_set_max_interval    (VtClient             *self,
+                                             double                seconds);
+VT_AVAILABLE_IN_ALL
 VtStrategy    vt_client_get_strategy        (VtClient             *self);
 VT_AVAILABLE_IN_ALL
 void          vt_client_set_strategy        (VtClient             *self,
                                              VtStrategy            strategy);
+VT_AVAILABLE_IN_ALL
+VtJitterMode  vt_client_get_jitter_mode     (VtClient             *self);
+VT_AVAILABLE_IN_ALL
+void          vt_client_set_jitter_mode     (VtClient             *self,
+                                             VtJitterMode          mode);
+VT_AVAILABLE_IN_ALL
+const char   *vt_client_get_token           (VtClient             *self);
+VT_AVAILABLE_IN_ALL
+void          vt_client_set_token           (VtClient             *self,
+                                             const char           *token);
+VT_AVAILABLE_IN_ALL
+double        vt_client_get_start_jitter    (VtClient             *self);
+VT_AVAILABLE_IN_ALL
+void          vt_client_set_start_jitter    (VtClient             *self,
+                                             double                seconds);
+VT_AVAILABLE_IN_ALL
+GTlsDatabase *vt_client_get_tls_database    (VtClient             *self);
+VT_AVAILABLE_IN_ALL
+void          vt_client_set_tls_database    (VtClient             *self,
+                                             GTlsDatabase         *database);
 
 VT_AVAILABLE_IN_ALL
 char         *vt_client_export_model        (VtClient             *self);

@@ -41,4 +41,30 @@ GBytes  *vt_job_request_build      (const char       *source_url,
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VtJobObservation, vt_job_observation_clear)
 
+/* A feed's answers hold many jobs: up to all of a client's, on a reset. */
+#define VT_FEED_RESPONSE_MAX_SIZE (16 * 1024 * 1024)
+
+/* What a join or a feed's long-poll answered. */
+typedef struct
+{
+  GArray    *jobs;     /* VtJobObservation, each with its id */
+  GPtrArray *unknown;  /* ids the server does not know */
+  GPtrArray *gone;     /* ids of jobs it removed */
+  gint64     next;     /* the long-poll's cursor, -1 when absent */
+  gboolean   reset;    /* the events asked for are lost: a full state */
+} VtFeedAnswer;
+
+void     vt_feed_answer_clear      (VtFeedAnswer     *answer);
+gboolean vt_feed_answer_parse      (const char       *data,
+                                    gsize             length,
+                                    VtFeedAnswer     *answer,
+                                    GError          **error);
+GBytes  *vt_feed_create_build      (double            progress_interval);
+GBytes  *vt_feed_jobs_build        (const char * const *join,
+                                    guint             n_join,
+                                    const char * const *leave,
+                                    guint             n_leave);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VtFeedAnswer, vt_feed_answer_clear)
+
 G_END_DECLS

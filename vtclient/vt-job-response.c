@@ -88,16 +88,17 @@ static JsonObject *
 parse_object (JsonParser  *parser,
               const char  *data,
               gsize        length,
+              gsize        max_size,
               GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
   JsonNode *root;
 
-  if (length > VT_JOB_RESPONSE_MAX_SIZE)
+  if (length > max_size)
     {
       g_set_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_PROTOCOL,
                    "Response body of %" G_GSIZE_FORMAT " bytes exceeds the "
-                   "%d-byte limit", length, VT_JOB_RESPONSE_MAX_SIZE);
+                   "%" G_GSIZE_FORMAT "-byte limit", length, max_size);
       return NULL;
     }
 
@@ -181,30 +182,31 @@ get_optional_number (JsonObject *object,
   return value;
 }
 
-/*
- * vt_job_response_parse:
- *
- * Reads `{"result": "pending" | "completed" | "error", ...}`. Peers of the
- * classic API may call the field "status"; "result" wins when both are
- * present. A missing or unknown status is a protocol error: treating it as
- * pending would poll a broken server until the budget ran out.
- */
-gboolean
-vt_job_response_parse (const char        *data,
-                       gsize              length,
-                       VtJobObservation  *observation,
-                       GError           **error)
+/* A whole number >= 0, or -1 when absent or of another type. */
+static gint64
+get_optional_count (JsonObject *object,
+                    const char *name)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  JsonObject *object;
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64 || json_node_get_int (node) < 0)
+    return -1;
+
+  return json_node_get_int (node);
+}
+
+/* Reads one job document: `{"result": "pending" | "completed" | "error",
+ * ...}`. Peers of the classic API may call the field "status"; "result"
+ * wins when both are present. A missing or unknown status is a protocol
+ * error: treating it as pending would poll a broken server until the
+ * budget ran out. */
+static gboolean
+observation_from_object (JsonObject        *object,
+                         VtJobObservation  *observation,
+                         GError           **error)
+{
   const char *status;
-  const char *id;
-
-  g_return_val_if_fail (observation != NULL, FALSE);
-
-  object = parse_object (parser, data, length, error);
-  if (object == NULL)
-    return FALSE;
 
   status = get_string_member (object, "result");
   if (status == NULL)
@@ -228,11 +230,33 @@ vt_job_response_parse (const char        *data,
   observation->eta = get_optional_number (object, "eta", 86400.0);
   /* A year: a job's age on the server, which times its ETAs exactly. */
   observation->elapsed = get_optional_number (object, "elapsed", 365 * 86400.0);
-  id = get_string_member (object, "id");
   g_free (observation->id);
-  observation->id = g_strdup (id);
+  observation->id = g_strdup (get_string_member (object, "id"));
 
   return TRUE;
+}
+
+/*
+ * vt_job_response_parse:
+ *
+ * Reads the answer to a GET of one job (see observation_from_object()).
+ */
+gboolean
+vt_job_response_parse (const char        *data,
+                       gsize              length,
+                       VtJobObservation  *observation,
+                       GError           **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonObject *object;
+
+  g_return_val_if_fail (observation != NULL, FALSE);
+
+  object = parse_object (parser, data, length, VT_JOB_RESPONSE_MAX_SIZE, error);
+  if (object == NULL)
+    return FALSE;
+
+  return observation_from_object (object, observation, error);
 }
 
 /*
@@ -249,7 +273,7 @@ vt_job_response_parse_id (const char  *data,
   JsonObject *object;
   const char *id;
 
-  object = parse_object (parser, data, length, error);
+  object = parse_object (parser, data, length, VT_JOB_RESPONSE_MAX_SIZE, error);
   if (object == NULL)
     return NULL;
 
@@ -269,15 +293,25 @@ vt_job_response_parse_id (const char  *data,
  *
  * The body of a POST /jobs.
  */
-GBytes *
-vt_job_request_build (const char *source_url,
-                   const char *target_language)
+static GBytes *
+builder_to_bytes (JsonBuilder *builder)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
   char *data;
   gsize length;
+
+  json_generator_set_root (generator, root);
+  data = json_generator_to_data (generator, &length);
+
+  return g_bytes_new_take (data, length);
+}
+
+GBytes *
+vt_job_request_build (const char *source_url,
+                      const char *target_language)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "source_url");
@@ -286,9 +320,157 @@ vt_job_request_build (const char *source_url,
   json_builder_add_string_value (builder, target_language);
   json_builder_end_object (builder);
 
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  data = json_generator_to_data (generator, &length);
+  return builder_to_bytes (builder);
+}
 
-  return g_bytes_new_take (data, length);
+/* ------------------------------------------------------------------ */
+/* Feeds (docs/protocol.md, "Feeds")                                   */
+
+/*
+ * vt_feed_create_build:
+ *
+ * The body of a POST /feeds.
+ */
+GBytes *
+vt_feed_create_build (double progress_interval)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "progress_interval");
+  json_builder_add_double_value (builder, progress_interval);
+  json_builder_end_object (builder);
+
+  return builder_to_bytes (builder);
+}
+
+static void
+add_id_array (JsonBuilder        *builder,
+              const char         *name,
+              const char * const *ids,
+              guint               n_ids)
+{
+  if (n_ids == 0)
+    return;
+
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < n_ids; i++)
+    json_builder_add_string_value (builder, ids[i]);
+  json_builder_end_array (builder);
+}
+
+/*
+ * vt_feed_jobs_build:
+ *
+ * The body of a POST /feeds/{fid}/jobs: the ids to join and to leave.
+ */
+GBytes *
+vt_feed_jobs_build (const char * const *join,
+                    guint               n_join,
+                    const char * const *leave,
+                    guint               n_leave)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  add_id_array (builder, "join", join, n_join);
+  add_id_array (builder, "leave", leave, n_leave);
+  json_builder_end_object (builder);
+
+  return builder_to_bytes (builder);
+}
+
+void
+vt_feed_answer_clear (VtFeedAnswer *answer)
+{
+  g_clear_pointer (&answer->jobs, g_array_unref);
+  g_clear_pointer (&answer->unknown, g_ptr_array_unref);
+  g_clear_pointer (&answer->gone, g_ptr_array_unref);
+}
+
+/* The strings of an optional array member; anything else in it is
+ * ignored. */
+static GPtrArray *
+read_id_array (JsonObject *object,
+               const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  JsonArray *array;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return ids;
+
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+
+      if (JSON_NODE_HOLDS_VALUE (element) &&
+          json_node_get_value_type (element) == G_TYPE_STRING)
+        g_ptr_array_add (ids, g_strdup (json_node_get_string (element)));
+    }
+
+  return ids;
+}
+
+/*
+ * vt_feed_answer_parse:
+ *
+ * Reads the answer to a join (`{"jobs": [...], "unknown": [...], "gone":
+ * [...]}`) or to a feed's long-poll (`{"next": N, "jobs": [...], "reset":
+ * true}`). A job document without an id or with an unreadable status is
+ * left out: one broken job does not keep the others' news from the
+ * client. Fails only when the body is not such an object.
+ */
+gboolean
+vt_feed_answer_parse (const char    *data,
+                      gsize          length,
+                      VtFeedAnswer  *answer,
+                      GError       **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonObject *object;
+  JsonNode *jobs;
+  JsonNode *reset;
+
+  object = parse_object (parser, data, length, VT_FEED_RESPONSE_MAX_SIZE, error);
+  if (object == NULL)
+    return FALSE;
+
+  jobs = json_object_get_member (object, "jobs");
+  if (jobs == NULL || !JSON_NODE_HOLDS_ARRAY (jobs))
+    {
+      g_set_error_literal (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_PROTOCOL,
+                           "Feed answer has no \"jobs\" array");
+      return FALSE;
+    }
+
+  answer->jobs = g_array_new (FALSE, TRUE, sizeof (VtJobObservation));
+  g_array_set_clear_func (answer->jobs, (GDestroyNotify) vt_job_observation_clear);
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (jobs)); i++)
+    {
+      JsonNode *element = json_array_get_element (json_node_get_array (jobs), i);
+      VtJobObservation observation = { 0 };
+
+      if (!JSON_NODE_HOLDS_OBJECT (element) ||
+          !observation_from_object (json_node_get_object (element), &observation, NULL) ||
+          observation.id == NULL)
+        {
+          vt_job_observation_clear (&observation);
+          continue;
+        }
+      g_array_append_val (answer->jobs, observation);
+    }
+
+  answer->unknown = read_id_array (object, "unknown");
+  answer->gone = read_id_array (object, "gone");
+  answer->next = get_optional_count (object, "next");
+  reset = json_object_get_member (object, "reset");
+  answer->reset = reset != NULL && JSON_NODE_HOLDS_VALUE (reset) &&
+                  json_node_get_value_type (reset) == G_TYPE_BOOLEAN &&
+                  json_node_get_boolean (reset);
+
+  return TRUE;
 }

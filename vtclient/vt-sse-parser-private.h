@@ -12,10 +12,14 @@ G_BEGIN_DECLS
 /* The most data one event may carry; a job is a few hundred bytes. */
 #define VT_SSE_MAX_EVENT_SIZE (64 * 1024)
 
+/* The longest event id kept; a longer one is ignored. */
+#define VT_SSE_MAX_ID_SIZE 256
+
 typedef struct
 {
   GString *data;
   char    *event;
+  char    *last_id;   /* the last "id" field seen, or NULL */
   gboolean has_data;
 } VtSseParser;
 

@@ -1,9 +1,11 @@
 /* vt-sse-parser.c: Server-Sent Events, one line at a time
  *
  * Implements the event-stream interpretation of the HTML living standard
- * for what vtclient needs: "event" and "data" fields, comments, dispatch
- * on a blank line. "id" and "retry" are read and ignored: a job stream
- * restarts from the job's current state, so it needs no replay.
+ * for what vtclient needs: "event", "data" and "id" fields, comments,
+ * dispatch on a blank line. The last event id is kept across events, as
+ * the standard's "last event ID buffer", for a reconnect to resume from.
+ * "retry" is read and ignored: reconnects follow the client's own retry
+ * schedule.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -19,6 +21,7 @@ vt_sse_parser_init (VtSseParser *parser)
 {
   parser->data = g_string_new (NULL);
   parser->event = NULL;
+  parser->last_id = NULL;
   parser->has_data = FALSE;
 }
 
@@ -29,6 +32,7 @@ vt_sse_parser_clear (VtSseParser *parser)
     g_string_free (parser->data, TRUE);
   parser->data = NULL;
   g_clear_pointer (&parser->event, g_free);
+  g_clear_pointer (&parser->last_id, g_free);
 }
 
 static void
@@ -110,6 +114,12 @@ vt_sse_parser_feed (VtSseParser  *parser,
     {
       g_free (parser->event);
       parser->event = g_strndup (value, len);
+    }
+  else if (strcmp (field, "id") == 0 && len <= VT_SSE_MAX_ID_SIZE &&
+           memchr (value, '\0', len) == NULL)
+    {
+      g_free (parser->last_id);
+      parser->last_id = g_strndup (value, len);
     }
 
   return VT_SSE_NEED_MORE;

@@ -1,16 +1,17 @@
 /* vt-watch.c: following one job to its end
  *
- * A watch is the state of one get_status_async call: its task, the job,
- * the clock, the counters and the last status seen. It asks the schedule
- * when to ask next and a channel how (a plain poll, a long-poll, an event
- * stream); it tells the caller through the client's signals and completes
- * the task exactly once.
+ * A watch is the state of one job being followed: the clock, the
+ * counters, the last status seen and the channel in use. It asks the
+ * schedule when to ask next and a channel how: a plain poll, a long-poll,
+ * the job's own event stream, or the server's feed shared with other
+ * jobs. It tells its listener every observation and, exactly once, the
+ * end.
  *
- * Ownership: the task owns the watch (task data). Every pending operation,
- * the in-flight request or stream, the timers and the cancellation source,
- * holds a reference on the task; vt_watch_complete() tears all of them
- * down, so the task and the watch go away as soon as the caller has its
- * result.
+ * Ownership: a watch is refcounted. Its owner holds one reference, and so
+ * does every operation in flight (a request, a queued request, a
+ * cancellation on its way); timers are embedded and cancelled when the
+ * watch ends. vt_watch_complete() is the single way out: it stops
+ * everything, then tells the host and the listener.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -21,16 +22,12 @@
 
 #include "vt-channel-http-private.h"
 #include "vt-channel-stream-private.h"
-#include "vt-client-private.h"
 #include "vt-error.h"
 #include "vt-watch-private.h"
 
 /* A body we cannot read may be a passing fault (a proxy's error page, a
  * truncated answer); after this many in a row it is the server's answer. */
 #define MAX_PROTOCOL_FAILURES 3
-
-/* The longest a long-poll may ask the server to hold (vt-server's cap). */
-#define MAX_LONG_POLL_WAIT 60.0
 
 /* A long-poll answered "pending" in less than this share of the wait it
  * asked for was not held: the server does not long-poll. */
@@ -39,64 +36,131 @@
 /* The last status seen before any: no observation yet. */
 #define STATUS_NONE ((int) -1)
 
+typedef enum
+{
+  CHANNEL_POLL,
+  CHANNEL_LONG_POLL,
+  CHANNEL_STREAM,
+  CHANNEL_FEED,
+} Channel;
+
+static const char * const channel_names[] = { "poll", "long-poll", "stream", "feed" };
+
 struct _VtWatch
 {
-  GTask          *task;        /* strong while running, NULL once complete */
-  VtClient       *client;      /* the task's source object */
-  SoupSession    *session;
-  VtWatchOptions  options;
-  GUri           *uri;
-  GUri           *events_uri;  /* NULL for the default job */
-  char           *job_id;
-  GRand          *rand;
-  VtStrategy      channel;     /* the channel in use: poll, long-poll, stream */
+  gatomicrefcount        ref_count;
+  const VtWatchHost     *host;
+  VtWatchOptions         options;
+  char                  *base_url;
+  char                  *job_id;
+  GUri                  *uri;
+  GUri                  *events_uri;   /* made when first needed */
+  const VtWatchListener *listener;
+  gpointer               listener_data;
+  GMainContext          *context;
+  GList                  link;         /* the owner's, see vt_watch_get_link() */
 
-  gint64          started_us;  /* monotonic time of the first request */
-  gint64          sent_us;     /* when the request in flight went out */
-  double          long_poll_wait;
-  guint           requests;    /* every request made, failed ones too */
-  guint           failures;    /* consecutive transient failures */
-  guint           protocol_failures;
-  int             last_status;
-  double          last_pending_at;  /* elapsed when the request that last saw
-                                     * "pending" went out, or -1 */
-  double          plan_shift;       /* this watch's shift of a learned plan */
-  VtSchedulePlan  plan;             /* the learned plan it follows, if planned */
-  gboolean        planned;
-  gboolean        plan_fetched;
-  double          last_progress;
-  double          last_eta;
-  VtEtaSample     previous_eta;
-  GError         *last_error;  /* why the last request failed, if it did */
+  GCancellable          *caller;       /* the caller's cancellable */
+  gulong                 caller_handler;
 
-  GCancellable   *request_cancellable;
-  GSource        *timer;
-  GSource        *deadline;    /* streams only: polls end by the schedule */
-  GSource        *cancel_source;
+  VtCapabilities         capabilities;
+  gboolean               capabilities_known;
+  VtCapabilities         refused;      /* channels that failed this watch */
+  Channel                channel;
+  VtFeedDelivery         delivery;     /* CHANNEL_FEED: which feed */
+  VtFeed                *feed;         /* while a member of it */
+  VtFeedMember           member;
+
+  gboolean               started;
+  gboolean               done;
+  gint64                 started_us;   /* monotonic time of the first request */
+  gint64                 sent_us;      /* when the request in flight went out */
+  double                 long_poll_wait;
+  guint                  requests;     /* every request made, failed ones too */
+  guint                  failures;     /* consecutive transient failures */
+  guint                  protocol_failures;
+  guint                  redirects;    /* redirects answered in a row */
+  GUri                  *redirect_uri; /* where the next request goes, once */
+  int                    last_status;
+  double                 last_pending_at;  /* elapsed when the request that last
+                                            * saw "pending" went out, or -1 */
+  double                 plan_shift;       /* this watch's shift of a learned plan */
+  VtSchedulePlan        *plan;             /* the learned plan it follows, if any */
+  gboolean               plan_fetched;
+  double                 last_progress;
+  double                 last_eta;
+  VtEtaSample            previous_eta;
+  GError                *last_error;   /* why the last request failed, if it did */
+
+  VtRequestQueue        *slot_queue;   /* the queue whose slot the request holds */
+  GCancellable          *request_cancellable;
+  VtTimer                timer;        /* the next request */
+  VtTimer                deadline;     /* push channels: the end of the budget */
 };
+
+static void vt_watch_send (VtWatch *watch);
+static void vt_watch_complete (VtWatch *watch, VtStatus status, GError *error);
 
 void
 vt_watch_options_clear (VtWatchOptions *options)
 {
   g_clear_pointer (&options->token, g_free);
-  g_clear_pointer (&options->base_url, g_free);
 }
 
-static void
-vt_watch_free (VtWatch *watch)
+VtWatch *
+vt_watch_ref (VtWatch *watch)
 {
-  g_assert (watch->task == NULL);
-  g_assert (watch->timer == NULL);
-  g_assert (watch->request_cancellable == NULL);
+  g_atomic_ref_count_inc (&watch->ref_count);
+  return watch;
+}
+
+void
+vt_watch_unref (VtWatch *watch)
+{
+  if (watch == NULL || !g_atomic_ref_count_dec (&watch->ref_count))
+    return;
+
+  g_assert (watch->done || !watch->started);
+  g_assert (watch->caller_handler == 0);
+  g_assert (watch->feed == NULL);
 
   vt_watch_options_clear (&watch->options);
-  g_clear_object (&watch->session);
+  g_free (watch->base_url);
+  g_free (watch->job_id);
   g_clear_pointer (&watch->uri, g_uri_unref);
   g_clear_pointer (&watch->events_uri, g_uri_unref);
-  g_clear_pointer (&watch->job_id, g_free);
-  g_clear_pointer (&watch->rand, g_rand_free);
+  g_clear_pointer (&watch->redirect_uri, g_uri_unref);
+  g_clear_pointer (&watch->plan, g_free);
+  g_clear_pointer (&watch->context, g_main_context_unref);
+  g_clear_object (&watch->caller);
   g_clear_error (&watch->last_error);
+  watch->host->unref (watch->host->host_data);
   g_free (watch);
+}
+
+const char *
+vt_watch_get_job_id (VtWatch *watch)
+{
+  return watch->job_id;
+}
+
+guint
+vt_watch_get_n_requests (VtWatch *watch)
+{
+  return watch->requests;
+}
+
+/* A list link for the watch's owner, which may keep it in one list. */
+GList *
+vt_watch_get_link (VtWatch *watch)
+{
+  return &watch->link;
+}
+
+gboolean
+vt_watch_is_done (VtWatch *watch)
+{
+  return watch->done;
 }
 
 static const char *
@@ -111,84 +175,291 @@ vt_watch_elapsed (VtWatch *watch)
   return (g_get_monotonic_time () - watch->started_us) / (double) G_USEC_PER_SEC;
 }
 
-static void
-destroy_source (GSource **source)
+static gboolean
+vt_watch_attempts_left (VtWatch *watch)
 {
-  if (*source != NULL)
+  guint max = watch->options.schedule.max_attempts;
+
+  return max == 0 || watch->requests < max;
+}
+
+/* ------------------------------------------------------------------ */
+/* Channels                                                            */
+
+/* The feed that @strategy and the server's capabilities call for, if
+ * any: a stream where events are offered or asked for, else long-polls. */
+static gboolean
+vt_watch_pick_feed (VtWatch        *watch,
+                    VtCapabilities  capabilities,
+                    VtFeedDelivery *delivery)
+{
+  VtStrategy strategy = watch->options.strategy;
+
+  if (watch->job_id == NULL || !(capabilities & VT_CAPABILITY_FEEDS))
+    return FALSE;
+
+  if (strategy == VT_STRATEGY_STREAM ||
+      (strategy == VT_STRATEGY_AUTO && (capabilities & VT_CAPABILITY_EVENTS)))
+    *delivery = VT_FEED_DELIVERY_STREAM;
+  else if (strategy == VT_STRATEGY_LONG_POLL ||
+           (strategy == VT_STRATEGY_AUTO && (capabilities & VT_CAPABILITY_LONG_POLL)))
+    *delivery = VT_FEED_DELIVERY_LONG_POLL;
+  else
+    return FALSE;
+
+  return TRUE;
+}
+
+/* The best channel for what the server announced (auto), or for the
+ * strategy asked for. */
+static Channel
+vt_watch_pick_channel (VtWatch *watch)
+{
+  VtCapabilities caps = watch->capabilities;
+
+  if (watch->options.strategy == VT_STRATEGY_POLL)
+    return CHANNEL_POLL;
+
+  if (watch->capabilities_known && vt_watch_pick_feed (watch, caps, &watch->delivery))
+    return CHANNEL_FEED;
+
+  switch (watch->options.strategy)
     {
-      g_source_destroy (*source);
-      g_clear_pointer (source, g_source_unref);
+    case VT_STRATEGY_STREAM:
+      return watch->job_id != NULL && (!watch->capabilities_known || (caps & VT_CAPABILITY_EVENTS)) ?
+             CHANNEL_STREAM : CHANNEL_LONG_POLL;
+    case VT_STRATEGY_LONG_POLL:
+      return CHANNEL_LONG_POLL;
+    case VT_STRATEGY_AUTO:
+    case VT_STRATEGY_POLL:
+    default:
+      /* Auto with nothing known starts with a plain poll, whose answer
+       * says what else the server offers. */
+      if (!watch->capabilities_known)
+        return CHANNEL_POLL;
+      if ((caps & VT_CAPABILITY_EVENTS) && watch->job_id != NULL)
+        return CHANNEL_STREAM;
+      if (caps & VT_CAPABILITY_LONG_POLL)
+        return CHANNEL_LONG_POLL;
+      return CHANNEL_POLL;
     }
 }
 
-static void
-vt_watch_cancel_request (VtWatch *watch)
+/* What the server refused when @channel was: the capability it stands
+ * for. */
+static VtCapabilities
+capability_of (Channel channel)
 {
-  if (watch->request_cancellable != NULL)
+  switch (channel)
     {
-      g_cancellable_cancel (watch->request_cancellable);
-      g_clear_object (&watch->request_cancellable);
+    case CHANNEL_FEED:
+      return VT_CAPABILITY_FEEDS;
+    case CHANNEL_STREAM:
+      return VT_CAPABILITY_EVENTS;
+    case CHANNEL_LONG_POLL:
+      return VT_CAPABILITY_LONG_POLL;
+    case CHANNEL_POLL:
+    default:
+      return VT_CAPABILITY_NONE;
     }
 }
 
-/* Files what this job taught us: how long it took, and what the server
- * can do. Push channels see the end as it happens; a poll only knows it
- * came after the server answered "pending" (no earlier than that request
- * went out) and before the final answer arrived, and files that
- * interval. */
+/* A channel was refused (a server without event streams answers their
+ * URL with 404, say): step down to the next one without losing the job.
+ * Explicit strategies too: a plain poll then tells a missing job from a
+ * missing channel. Returns %FALSE when there is nothing below. */
+static gboolean
+vt_watch_fall_back (VtWatch *watch)
+{
+  VtCapabilities refused = capability_of (watch->channel);
+
+  if (watch->channel == CHANNEL_POLL)
+    return FALSE;
+
+  watch->capabilities &= ~refused;
+  watch->refused |= refused;
+
+  /* Known now, if it was not: this channel is not there. */
+  watch->capabilities_known = TRUE;
+  watch->channel = vt_watch_pick_channel (watch);
+  if (watch->channel != CHANNEL_POLL && capability_of (watch->channel) == refused)
+    watch->channel = CHANNEL_POLL;
+  g_debug ("job %s: falling back to %s", vt_watch_name (watch),
+           channel_names[watch->channel]);
+
+  return TRUE;
+}
+
+/* The first answer tells what the server can do, and the host files it
+ * for the watches after. Auto mode's first poll then picks the channel;
+ * a watch already on a stream or a long-poll keeps it. */
 static void
-vt_watch_learn (VtWatch *watch)
+vt_watch_learn_capabilities (VtWatch        *watch,
+                             VtCapabilities  capabilities)
+{
+  if (watch->capabilities_known)
+    return;
+
+  watch->capabilities = capabilities;
+  watch->capabilities_known = TRUE;
+  if (watch->channel == CHANNEL_POLL)
+    watch->channel = vt_watch_pick_channel (watch);
+  watch->host->capabilities_seen (watch, capabilities, watch->host->host_data);
+}
+
+/* ------------------------------------------------------------------ */
+/* The end                                                             */
+
+static void
+vt_watch_leave_feed (VtWatch *watch)
+{
+  if (watch->feed == NULL)
+    return;
+
+  vt_feed_leave (watch->feed, &watch->member);
+  g_clear_pointer (&watch->feed, vt_feed_unref);
+}
+
+/* Push channels see the end as it happens; a poll only knows it came
+ * after the server answered "pending" (no earlier than that request went
+ * out) and before the final answer arrived. A job already over at the
+ * first answer says nothing of its length. */
+static void
+vt_watch_ended_between (VtWatch *watch,
+                        VtStatus status,
+                        GError  *error,
+                        double  *ended_after,
+                        double  *ended_by)
 {
   double now = vt_watch_elapsed (watch);
-  double ended_after = -1.0;
 
-  /* A job already over at the first answer says nothing of its length. */
-  if (watch->last_pending_at >= 0)
-    ended_after = watch->channel == VT_STRATEGY_POLL ? watch->last_pending_at : now;
+  *ended_after = *ended_by = -1.0;
+  if (error != NULL || status == VT_STATUS_TIMEOUT || watch->last_pending_at < 0)
+    return;
 
-  vt_client_learn (watch->client, watch->options.base_url,
-                   watch->options.capabilities, ended_after, ended_after >= 0 ? now : -1.0);
+  *ended_after = watch->channel == CHANNEL_POLL ? watch->last_pending_at : now;
+  *ended_by = now;
 }
 
 /* The single way out: every path that ends a watch, the final status,
- * an error, cancellation and the client's dispose, comes through here. */
+ * an error, cancellation and the owner's cancel, comes through here. */
 static void
 vt_watch_complete (VtWatch  *watch,
                    VtStatus  status,
                    GError   *error)
 {
-  g_autoptr(GTask) task = g_steal_pointer (&watch->task);
+  double ended_after, ended_by;
 
-  g_return_if_fail (task != NULL);
+  g_return_if_fail (!watch->done);
 
-  destroy_source (&watch->timer);
-  destroy_source (&watch->deadline);
-  destroy_source (&watch->cancel_source);
-  vt_watch_cancel_request (watch);
-
-  vt_client_watch_finished (watch->client, watch);
+  /* The listener may drop the last other reference. */
+  vt_watch_ref (watch);
+  watch->done = TRUE;
+  vt_timer_heap_cancel (watch->host->timers, &watch->timer);
+  vt_timer_heap_cancel (watch->host->timers, &watch->deadline);
+  if (watch->request_cancellable != NULL)
+    g_cancellable_cancel (watch->request_cancellable);
+  vt_watch_leave_feed (watch);
+  if (watch->caller_handler != 0)
+    {
+      g_cancellable_disconnect (watch->caller, watch->caller_handler);
+      watch->caller_handler = 0;
+    }
 
   if (error != NULL)
-    {
-      g_debug ("job %s: failed after %u requests: %s",
-               vt_watch_name (watch), watch->requests, error->message);
-      g_task_return_error (task, error);
-    }
+    g_debug ("job %s: failed after %u requests: %s",
+             vt_watch_name (watch), watch->requests, error->message);
   else
-    {
-      g_debug ("job %s: final status %d after %u requests, %.3f s",
-               vt_watch_name (watch), status, watch->requests,
-               vt_watch_elapsed (watch));
-      if (status != VT_STATUS_TIMEOUT)
-        vt_watch_learn (watch);
-      g_task_return_int (task, status);
-    }
+    g_debug ("job %s: final status %d after %u requests, %.3f s",
+             vt_watch_name (watch), status, watch->requests,
+             watch->started ? vt_watch_elapsed (watch) : 0.0);
+
+  /* A channel refused to a watch that then followed its job through
+   * another is one the server does not have (refused to a watch that
+   * failed, it may be the job that was missing). */
+  if (error == NULL && status != VT_STATUS_TIMEOUT && watch->refused != 0)
+    watch->host->withdraw (watch->refused, watch->host->host_data);
+
+  vt_watch_ended_between (watch, status, error, &ended_after, &ended_by);
+  watch->host->released (watch, ended_after, ended_by, watch->host->host_data);
+  watch->listener->finished (watch, status, error, watch->listener_data);
+
+  g_clear_error (&error);
+  vt_watch_unref (watch);
 }
+
+/* The budget ran out. A watch whose last request failed never learned the
+ * status: that is an error, not a timeout. On a feed, the feed's trouble
+ * is the watch's. */
+static void
+vt_watch_give_up (VtWatch *watch)
+{
+  const GError *last = watch->last_error;
+  GError *error = NULL;
+
+  if (last == NULL && watch->feed != NULL)
+    last = vt_feed_get_error (watch->feed);
+
+  if (last != NULL && last->domain == VT_CLIENT_ERROR)
+    error = g_error_copy (last);
+  else if (last != NULL)
+    error = g_error_new (VT_CLIENT_ERROR, VT_CLIENT_ERROR_UNREACHABLE,
+                         "The server stayed unreachable: %s", last->message);
+
+  vt_watch_complete (watch, VT_STATUS_TIMEOUT, error);
+}
+
+/*
+ * vt_watch_cancel:
+ *
+ * Completes the watch with G_IO_ERROR_CANCELLED, if it is still running.
+ */
+void
+vt_watch_cancel (VtWatch *watch)
+{
+  if (watch->done)
+    return;
+
+  vt_watch_complete (watch, VT_STATUS_TIMEOUT,
+                     g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                          "The operation was cancelled"));
+}
+
+static gboolean
+on_cancel_idle (gpointer user_data)
+{
+  vt_watch_cancel (user_data);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The caller's cancellable may be cancelled from any thread, and this
+ * handler may not disconnect itself: the watch ends in its own context,
+ * in the next iteration. */
+static void
+on_caller_cancelled (GCancellable *cancellable,
+                     gpointer      user_data)
+{
+  VtWatch *watch = user_data;
+  g_autoptr(GSource) idle = g_idle_source_new ();
+
+  g_source_set_name (idle, "[vtclient] cancellation");
+  g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+  g_source_set_callback (idle, on_cancel_idle, vt_watch_ref (watch),
+                         (GDestroyNotify) vt_watch_unref);
+  g_source_attach (idle, watch->context);
+}
+
+/* ------------------------------------------------------------------ */
+/* Observations                                                        */
 
 static void
 vt_watch_observe (VtWatch                *watch,
                   const VtJobObservation *observation)
 {
+  gboolean progress_changed = FALSE;
+  gboolean status_changed;
+
   if (observation->status == VT_STATUS_PENDING)
     {
       /* The server saw the job pending after this request went out. */
@@ -199,31 +470,51 @@ vt_watch_observe (VtWatch                *watch,
         {
           watch->last_progress = observation->progress;
           watch->last_eta = observation->eta;
-          if (observation->progress >= 0 || observation->eta >= 0)
-            vt_client_emit_progress_changed (watch->client, watch->job_id,
-                                             observation->progress,
-                                             observation->eta);
+          progress_changed = observation->progress >= 0 || observation->eta >= 0;
         }
     }
 
-  if ((int) observation->status == watch->last_status)
-    return;
-
+  status_changed = (int) observation->status != watch->last_status;
   watch->last_status = observation->status;
-  vt_client_emit_status_changed (watch->client, watch->job_id, observation->status);
+
+  if (status_changed || progress_changed)
+    watch->listener->observed (watch, observation, status_changed, progress_changed,
+                               watch->listener_data);
 }
 
-static void vt_watch_send (VtWatch *watch);
-
+/* An answer that tells the status, from any channel. Returns %TRUE when
+ * the watch is over. */
 static gboolean
+vt_watch_on_observation (VtWatch                *watch,
+                         const VtJobObservation *observation)
+{
+  g_clear_error (&watch->last_error);
+  watch->failures = 0;
+  watch->protocol_failures = 0;
+  vt_watch_observe (watch, observation);
+
+  if (watch->done)
+    return TRUE;
+  if (observation->status == VT_STATUS_PENDING)
+    return FALSE;
+
+  vt_watch_complete (watch, observation->status, NULL);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Waiting                                                             */
+
+static void
 on_timer (gpointer user_data)
 {
-  VtWatch *watch = g_task_get_task_data (G_TASK (user_data));
+  vt_watch_send (user_data);
+}
 
-  g_clear_pointer (&watch->timer, g_source_unref);
-  vt_watch_send (watch);
-
-  return G_SOURCE_REMOVE;
+static void
+on_deadline (gpointer user_data)
+{
+  vt_watch_give_up (user_data);
 }
 
 static void
@@ -231,67 +522,19 @@ vt_watch_wait (VtWatch *watch,
                double   delay)
 {
   g_debug ("job %s: waiting %.3f s (%.3f s elapsed)",
-           vt_watch_name (watch), delay, vt_watch_elapsed (watch));
+           vt_watch_name (watch), delay, watch->started ? vt_watch_elapsed (watch) : 0.0);
 
-  /* Rounded up: a poll timed to a job's estimated end must not go early. */
-  watch->timer = g_timeout_source_new ((guint) ceil (delay * 1000.0));
-  g_source_set_name (watch->timer, "[vtclient] poll timer");
-  g_task_attach_source (watch->task, watch->timer, on_timer);
+  vt_timer_heap_schedule_in (watch->host->timers, &watch->timer, delay);
 }
 
-/* The budget ran out. A watch whose last request failed never learned the
- * status: that is an error, not a timeout. */
+/* A quiet push channel is fine for as long as the job runs, but not past
+ * the caller's budget. */
 static void
-vt_watch_give_up (VtWatch *watch)
+vt_watch_arm_deadline (VtWatch *watch)
 {
-  GError *error = NULL;
-
-  if (watch->last_error != NULL && watch->last_error->domain == VT_CLIENT_ERROR)
-    error = g_error_copy (watch->last_error);
-  else if (watch->last_error != NULL)
-    error = g_error_new (VT_CLIENT_ERROR, VT_CLIENT_ERROR_UNREACHABLE,
-                         "The server stayed unreachable: %s",
-                         watch->last_error->message);
-
-  vt_watch_complete (watch, VT_STATUS_TIMEOUT, error);
-}
-
-static gboolean
-vt_watch_attempts_left (VtWatch *watch)
-{
-  guint max = watch->options.schedule.max_attempts;
-
-  return max == 0 || watch->requests < max;
-}
-
-/* The best channel for what the server announced. */
-static VtStrategy
-vt_watch_pick_channel (VtWatch *watch,
-                       guint    capabilities)
-{
-  if ((capabilities & VT_CAPABILITY_EVENTS) && watch->events_uri != NULL)
-    return VT_STRATEGY_STREAM;
-  if (capabilities & VT_CAPABILITY_LONG_POLL)
-    return VT_STRATEGY_LONG_POLL;
-  return VT_STRATEGY_POLL;
-}
-
-/* A channel was refused (a server without event streams answers their
- * URL with 404, say): step down to the next one without losing the task.
- * Explicit strategies too: a plain poll then tells a missing job from a
- * missing channel. Returns %FALSE when there is nothing below. */
-static gboolean
-vt_watch_fall_back (VtWatch *watch)
-{
-  if (watch->channel == VT_STRATEGY_POLL)
-    return FALSE;
-
-  watch->options.capabilities &= watch->channel == VT_STRATEGY_STREAM ?
-                                 ~VT_CAPABILITY_EVENTS : ~VT_CAPABILITY_LONG_POLL;
-  watch->channel = vt_watch_pick_channel (watch, watch->options.capabilities);
-  g_debug ("job %s: falling back to channel %d", vt_watch_name (watch), watch->channel);
-
-  return TRUE;
+  vt_timer_heap_schedule (watch->host->timers, &watch->deadline,
+                          watch->started_us +
+                          (gint64) (watch->options.schedule.max_wait_time * G_USEC_PER_SEC));
 }
 
 static void
@@ -324,9 +567,9 @@ vt_watch_on_pending (VtWatch    *watch,
       return;
     }
 
-  if (watch->channel == VT_STRATEGY_LONG_POLL)
+  if (watch->channel == CHANNEL_LONG_POLL)
     {
-      double held = (g_get_monotonic_time () - watch->sent_us) / (double) G_USEC_PER_SEC;
+      double held = (now_us - watch->sent_us) / (double) G_USEC_PER_SEC;
 
       /* Held until the wait ran out: ask again at once. */
       if (held >= watch->long_poll_wait * LONG_POLL_HELD_FRACTION)
@@ -340,26 +583,31 @@ vt_watch_on_pending (VtWatch    *watch,
 
       /* Not held: this server does not long-poll. Poll on the schedule. */
       g_debug ("job %s: long-poll answered at once, polling instead", vt_watch_name (watch));
-      watch->options.capabilities &= ~VT_CAPABILITY_LONG_POLL;
-      watch->channel = VT_STRATEGY_POLL;
+      watch->capabilities &= ~VT_CAPABILITY_LONG_POLL;
+      watch->channel = CHANNEL_POLL;
     }
 
   hints.eta = vt_schedule_eta_wait (&watch->options.schedule, &watch->previous_eta, &current);
   watch->previous_eta = current;
 
-  /* One plan for the whole watch, the one that stood when it started:
-   * its attempts are counted for that plan, and a plan remade while a
-   * batch of jobs runs would have learned only the batch's short ones. */
+  /* One plan for the whole watch, the one that stood at its first
+   * pending poll: its attempts are counted for that plan, and a plan
+   * remade while a batch of jobs runs would have learned only the
+   * batch's short ones. */
   if (!watch->plan_fetched)
     {
-      watch->planned = vt_client_get_plan (watch->client, watch->options.base_url,
-                                           &watch->options.schedule, &watch->plan);
-      watch->plan.shift = watch->plan_shift;
+      VtSchedulePlan plan;
+
       watch->plan_fetched = TRUE;
+      if (watch->host->get_plan (&watch->options.schedule, &plan, watch->host->host_data))
+        {
+          watch->plan = g_memdup2 (&plan, sizeof plan);
+          watch->plan->shift = watch->plan_shift;
+        }
     }
   if (!vt_schedule_next_delay (&watch->options.schedule, watch->requests,
-                               vt_watch_elapsed (watch), &hints,
-                               watch->planned ? &watch->plan : NULL, watch->rand, &delay))
+                               vt_watch_elapsed (watch), &hints, watch->plan,
+                               watch->host->rand, &delay))
     {
       vt_watch_give_up (watch);
       return;
@@ -391,7 +639,7 @@ vt_watch_on_failure (VtWatch    *watch,
   if (!vt_watch_attempts_left (watch) ||
       !vt_schedule_retry_delay (&watch->options.schedule, watch->failures,
                                 vt_watch_elapsed (watch),
-                                exchange->hints.retry_after, watch->rand, &delay))
+                                exchange->hints.retry_after, watch->host->rand, &delay))
     {
       vt_watch_give_up (watch);
       return;
@@ -400,21 +648,60 @@ vt_watch_on_failure (VtWatch    *watch,
   vt_watch_wait (watch, delay);
 }
 
-/* An answer that tells the status, from any channel. Returns %TRUE when
- * the watch is over. */
-static gboolean
-vt_watch_on_observation (VtWatch                *watch,
-                         const VtJobObservation *observation)
+/* A redirect is followed at once, as one more request of this watch; the
+ * request after it starts again from the job's own URL. A chain longer
+ * than VT_MAX_REDIRECTS is a failed attempt like a 5xx: retried on the
+ * retry schedule from the job's own URL, so a loop ends the watch with
+ * VT_CLIENT_ERROR_HTTP once its attempts or its time run out. */
+static void
+vt_watch_on_redirect (VtWatch    *watch,
+                      VtExchange *exchange)
 {
-  g_clear_error (&watch->last_error);
-  watch->failures = 0;
-  watch->protocol_failures = 0;
-  vt_watch_observe (watch, observation);
+  if (++watch->redirects > VT_MAX_REDIRECTS)
+    {
+      watch->redirects = 0;
+      exchange->kind = VT_EXCHANGE_TRANSIENT;
+      g_clear_error (&exchange->error);
+      exchange->error = g_error_new (VT_CLIENT_ERROR, VT_CLIENT_ERROR_HTTP,
+                                     "Too many redirects: the server answered "
+                                     "HTTP %u more than %d times in a row",
+                                     exchange->http_status, VT_MAX_REDIRECTS);
+      vt_watch_on_failure (watch, exchange);
+      return;
+    }
 
-  if (observation->status == VT_STATUS_PENDING)
+  if (!vt_watch_attempts_left (watch))
+    {
+      g_clear_error (&watch->last_error);
+      watch->last_error = g_error_new (VT_CLIENT_ERROR, VT_CLIENT_ERROR_HTTP,
+                                       "The server redirected (HTTP %u) the last request",
+                                       exchange->http_status);
+      vt_watch_give_up (watch);
+      return;
+    }
+
+  g_debug ("job %s: redirected (HTTP %u)", vt_watch_name (watch), exchange->http_status);
+  g_clear_pointer (&watch->redirect_uri, g_uri_unref);
+  watch->redirect_uri = g_steal_pointer (&exchange->location);
+  vt_watch_send (watch);
+}
+
+/* ------------------------------------------------------------------ */
+/* Answers                                                             */
+
+/* A request is over: its slot goes to the next in line. Returns %FALSE
+ * when the watch ended meanwhile (cancelled, say) and there is nothing
+ * more to do. */
+static gboolean
+vt_watch_request_done (VtWatch *watch)
+{
+  vt_request_queue_release (watch->slot_queue);
+  g_clear_pointer (&watch->slot_queue, vt_request_queue_unref);
+
+  if (watch->done)
     return FALSE;
 
-  vt_watch_complete (watch, observation->status, NULL);
+  g_clear_object (&watch->request_cancellable);
   return TRUE;
 }
 
@@ -423,38 +710,28 @@ on_exchange (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
-  VtWatch *watch = g_task_get_task_data (task);
+  g_autoptr(VtWatch) watch = user_data;
   g_autoptr(VtExchange) exchange = NULL;
 
   exchange = vt_channel_http_get_job_finish (SOUP_SESSION (object), result);
-
-  /* Completed meanwhile (cancelled, disposed): nothing more to say. */
-  if (watch->task == NULL)
+  if (!vt_watch_request_done (watch))
     return;
 
-  g_clear_object (&watch->request_cancellable);
-
-  /* The first answer in auto mode tells what the server can do. */
-  if (exchange->kind == VT_EXCHANGE_OK && !watch->options.capabilities_known)
-    {
-      watch->options.capabilities = exchange->capabilities;
-      watch->options.capabilities_known = TRUE;
-      if (watch->options.strategy == VT_STRATEGY_AUTO)
-        watch->channel = vt_watch_pick_channel (watch, exchange->capabilities);
-    }
+  if (exchange->kind != VT_EXCHANGE_REDIRECT)
+    watch->redirects = 0;
+  if (exchange->kind == VT_EXCHANGE_OK)
+    vt_watch_learn_capabilities (watch, exchange->capabilities);
 
   switch (exchange->kind)
     {
     case VT_EXCHANGE_OK:
-      if (!vt_watch_on_observation (watch, &exchange->observation))
-        {
-          /* Switched to a push channel: open it now, no wait. */
-          if (watch->channel == VT_STRATEGY_STREAM)
-            vt_watch_send (watch);
-          else
-            vt_watch_on_pending (watch, exchange);
-        }
+      if (vt_watch_on_observation (watch, &exchange->observation))
+        break;
+      /* Switched to a push channel: take it now, no wait. */
+      if (watch->channel == CHANNEL_STREAM || watch->channel == CHANNEL_FEED)
+        vt_watch_send (watch);
+      else
+        vt_watch_on_pending (watch, exchange);
       break;
 
     case VT_EXCHANGE_TRANSIENT:
@@ -462,9 +739,13 @@ on_exchange (GObject      *object,
       vt_watch_on_failure (watch, exchange);
       break;
 
+    case VT_EXCHANGE_REDIRECT:
+      vt_watch_on_redirect (watch, exchange);
+      break;
+
     case VT_EXCHANGE_FATAL:
       /* A long-poll refused (400/405) may still be a job we can poll. */
-      if (watch->channel == VT_STRATEGY_LONG_POLL &&
+      if (watch->channel == CHANNEL_LONG_POLL &&
           !g_error_matches (exchange->error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_NOT_FOUND) &&
           vt_watch_fall_back (watch))
         vt_watch_send (watch);
@@ -480,34 +761,53 @@ on_exchange (GObject      *object,
 }
 
 static void
+on_stream_opened (VtCapabilities capabilities,
+                  gpointer       user_data)
+{
+  VtWatch *watch = user_data;
+
+  if (!watch->done)
+    vt_watch_learn_capabilities (watch, capabilities);
+}
+
+static void
 on_stream_event (const VtJobObservation *observation,
+                 const char             *event_id,
                  gpointer                user_data)
 {
   VtWatch *watch = user_data;
 
-  if (watch->task != NULL)
+  if (!watch->done)
     vt_watch_on_observation (watch, observation);
 }
+
+static const VtStreamCallbacks stream_callbacks = {
+  .opened = on_stream_opened,
+  .event = on_stream_event,
+};
 
 static void
 on_stream_closed (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
-  VtWatch *watch = g_task_get_task_data (task);
+  g_autoptr(VtWatch) watch = user_data;
   g_autoptr(VtExchange) exchange = NULL;
 
   exchange = vt_channel_stream_finish (SOUP_SESSION (object), result);
-
-  if (watch->task == NULL)
+  if (!vt_watch_request_done (watch))
     return;
 
-  g_clear_object (&watch->request_cancellable);
-  destroy_source (&watch->deadline);
+  vt_timer_heap_cancel (watch->host->timers, &watch->deadline);
+  if (exchange->kind != VT_EXCHANGE_REDIRECT)
+    watch->redirects = 0;
 
   switch (exchange->kind)
     {
+    case VT_EXCHANGE_REDIRECT:
+      vt_watch_on_redirect (watch, exchange);
+      break;
+
     case VT_EXCHANGE_OK:
       /* Closed before the job ended: a dropped stream, open it again. */
       exchange->kind = VT_EXCHANGE_TRANSIENT;
@@ -536,193 +836,282 @@ on_stream_closed (GObject      *object,
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* The feed                                                            */
+
+static void
+on_feed_observed (VtFeedMember           *member,
+                  const VtJobObservation *observation,
+                  gpointer                user_data)
+{
+  VtWatch *watch = user_data;
+
+  /* Pushed: the server saw it as it answered. */
+  watch->sent_us = g_get_monotonic_time ();
+  vt_watch_on_observation (watch, observation);
+}
+
+static void
+on_feed_lost (VtFeedMember *member,
+              VtFeedLoss    loss,
+              const GError *error,
+              gpointer      user_data)
+{
+  VtWatch *watch = user_data;
+
+  g_clear_pointer (&watch->feed, vt_feed_unref);
+  if (loss == VT_FEED_LOST_UNSUPPORTED && vt_watch_fall_back (watch))
+    {
+      vt_timer_heap_cancel (watch->host->timers, &watch->deadline);
+      if (vt_watch_attempts_left (watch))
+        vt_watch_send (watch);
+      else
+        vt_watch_give_up (watch);
+      return;
+    }
+
+  vt_watch_complete (watch, VT_STATUS_TIMEOUT, g_error_copy (error));
+}
+
+static const VtFeedMemberCallbacks feed_callbacks = {
+  .observed = on_feed_observed,
+  .lost = on_feed_lost,
+};
+
+/* Joining the feed is this watch's request; the feed's own requests are
+ * shared and counted by no watch. Returns %FALSE when there is no feed to
+ * join after all. */
 static gboolean
-on_deadline (gpointer user_data)
+vt_watch_join_feed (VtWatch *watch)
 {
-  VtWatch *watch = g_task_get_task_data (G_TASK (user_data));
+  VtFeed *feed = watch->host->get_feed (watch->delivery, &watch->options,
+                                        watch->host->host_data);
 
-  g_clear_pointer (&watch->deadline, g_source_unref);
-  vt_watch_give_up (watch);
+  if (feed == NULL)
+    return FALSE;
 
-  return G_SOURCE_REMOVE;
+  vt_feed_member_init (&watch->member, watch->job_id, &feed_callbacks, watch);
+  if (!vt_feed_join (feed, &watch->member))
+    return FALSE;
+
+  watch->feed = vt_feed_ref (feed);
+  watch->sent_us = g_get_monotonic_time ();
+  vt_watch_arm_deadline (watch);
+  return TRUE;
 }
 
-static void
-vt_watch_open_stream (VtWatch *watch)
+/* ------------------------------------------------------------------ */
+/* Asking                                                              */
+
+/* Where the next request goes: a redirect's Location once, else the
+ * channel's own URL. The token goes only where the job's URL points. */
+static GUri *
+vt_watch_next_uri (VtWatch     *watch,
+                   const char **token)
 {
-  double left = watch->options.schedule.max_wait_time - vt_watch_elapsed (watch);
+  GUri *uri;
 
-  /* A quiet stream is fine for as long as the job runs, but not past the
-   * caller's budget. */
-  watch->deadline = g_timeout_source_new ((guint) (MAX (left, 0.0) * 1000.0 + 0.5));
-  g_source_set_name (watch->deadline, "[vtclient] stream deadline");
-  g_task_attach_source (watch->task, watch->deadline, on_deadline);
+  if (watch->redirect_uri != NULL)
+    uri = g_steal_pointer (&watch->redirect_uri);
+  else if (watch->channel == CHANNEL_STREAM)
+    {
+      if (watch->events_uri == NULL)
+        watch->events_uri = vt_protocol_job_events_uri (watch->base_url, watch->job_id);
+      uri = g_uri_ref (watch->events_uri);
+    }
+  else if (watch->channel == CHANNEL_LONG_POLL)
+    {
+      double left = watch->options.schedule.max_wait_time - vt_watch_elapsed (watch);
 
-  vt_channel_stream_async (watch->session, watch->events_uri, watch->options.token,
-                           watch->options.request_timeout, watch->request_cancellable,
-                           on_stream_event, watch,
-                           on_stream_closed, g_object_ref (watch->task));
+      watch->long_poll_wait = CLAMP (left, 0.0, VT_PROTOCOL_MAX_WAIT);
+      uri = vt_protocol_long_poll_uri (watch->uri, watch->long_poll_wait);
+    }
+  else
+    uri = g_uri_ref (watch->uri);
+
+  *token = vt_protocol_same_origin (uri, watch->uri) ? watch->options.token : NULL;
+  return uri;
 }
 
+/* The queue gave this request its turn. The queue's reference on the
+ * watch becomes the request's. */
 static void
-vt_watch_send_long_poll (VtWatch *watch)
+vt_watch_start_request (gpointer data)
 {
-  g_autofree char *query = NULL;
+  VtWatch *watch = data;
   g_autoptr(GUri) uri = NULL;
-  double left = watch->options.schedule.max_wait_time - vt_watch_elapsed (watch);
+  const char *token;
+  double timeout = watch->options.request_timeout;
 
-  watch->long_poll_wait = CLAMP (left, 0.0, MAX_LONG_POLL_WAIT);
-  query = g_strdup_printf ("wait=%.3f", watch->long_poll_wait);
-  uri = g_uri_build (G_URI_FLAGS_ENCODED,
-                     g_uri_get_scheme (watch->uri), g_uri_get_userinfo (watch->uri),
-                     g_uri_get_host (watch->uri), g_uri_get_port (watch->uri),
-                     g_uri_get_path (watch->uri), query, NULL);
+  if (watch->done)
+    {
+      vt_watch_request_done (watch);
+      vt_watch_unref (watch);
+      return;
+    }
 
-  vt_channel_http_get_job_async (watch->session, uri, watch->options.token,
-                                 watch->long_poll_wait + watch->options.request_timeout,
-                                 watch->request_cancellable,
-                                 on_exchange, g_object_ref (watch->task));
+  watch->sent_us = g_get_monotonic_time ();
+  watch->request_cancellable = g_cancellable_new ();
+  uri = vt_watch_next_uri (watch, &token);
+
+  g_debug ("job %s: request %u on %s (%.3f s elapsed)", vt_watch_name (watch),
+           watch->requests, channel_names[watch->channel], vt_watch_elapsed (watch));
+
+  if (watch->channel == CHANNEL_STREAM)
+    {
+      vt_watch_arm_deadline (watch);
+      vt_channel_stream_async (watch->host->session, uri, token, NULL,
+                               watch->options.request_timeout, 0.0,
+                               watch->request_cancellable, &stream_callbacks, watch,
+                               on_stream_closed, watch);
+      return;
+    }
+
+  /* A long-poll may be held for its wait, then answer. */
+  if (watch->channel == CHANNEL_LONG_POLL)
+    timeout += watch->long_poll_wait;
+
+  vt_channel_http_get_job_async (watch->host->session, uri, token, timeout,
+                                 watch->request_cancellable, on_exchange, watch);
+}
+
+static void
+vt_watch_unref_unstarted (gpointer data)
+{
+  VtWatch *watch = data;
+
+  g_clear_pointer (&watch->slot_queue, vt_request_queue_unref);
+  vt_watch_unref (watch);
 }
 
 static void
 vt_watch_send (VtWatch *watch)
 {
-  watch->sent_us = g_get_monotonic_time ();
+  VtRequestQueue *queue;
+
   /* The budget runs from the first request, start jitter or not. */
   if (watch->requests++ == 0)
-    watch->started_us = watch->sent_us;
-  watch->request_cancellable = g_cancellable_new ();
+    watch->started_us = g_get_monotonic_time ();
 
-  g_debug ("job %s: request %u on channel %d (%.3f s elapsed)",
-           vt_watch_name (watch), watch->requests, watch->channel,
-           vt_watch_elapsed (watch));
-
-  switch (watch->channel)
+  if (watch->channel == CHANNEL_FEED)
     {
-    case VT_STRATEGY_STREAM:
-      vt_watch_open_stream (watch);
-      break;
-
-    case VT_STRATEGY_LONG_POLL:
-      vt_watch_send_long_poll (watch);
-      break;
-
-    case VT_STRATEGY_POLL:
-    case VT_STRATEGY_AUTO:
-    default:
-      vt_channel_http_get_job_async (watch->session, watch->uri,
-                                     watch->options.token,
-                                     watch->options.request_timeout,
-                                     watch->request_cancellable,
-                                     on_exchange, g_object_ref (watch->task));
-      break;
+      if (vt_watch_join_feed (watch))
+        {
+          g_debug ("job %s: request %u: joining the %s feed", vt_watch_name (watch),
+                   watch->requests, watch->delivery == VT_FEED_DELIVERY_STREAM ?
+                   "stream" : "long-poll");
+          return;
+        }
+      /* No feed after all: that was no request. */
+      watch->requests--;
+      vt_watch_fall_back (watch);
+      vt_watch_send (watch);
+      return;
     }
+
+  /* Held requests do not take the slots of quick ones. */
+  queue = watch->channel == CHANNEL_POLL ? watch->host->queue : watch->host->held_queue;
+  watch->slot_queue = vt_request_queue_ref (queue);
+  vt_request_queue_push (queue, vt_watch_start_request, vt_watch_ref (watch),
+                         vt_watch_unref_unstarted);
 }
 
-static gboolean
-on_cancelled (GCancellable *cancellable,
-              gpointer      user_data)
-{
-  VtWatch *watch = g_task_get_task_data (G_TASK (user_data));
-
-  vt_watch_cancel (watch);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* The channel of the first request. Auto mode with nothing known about the
- * server starts with a plain poll, whose answer says what else it offers. */
-static VtStrategy
-vt_watch_first_channel (VtWatch *watch)
-{
-  switch (watch->options.strategy)
-    {
-    case VT_STRATEGY_STREAM:
-      return watch->events_uri != NULL ? VT_STRATEGY_STREAM : VT_STRATEGY_LONG_POLL;
-    case VT_STRATEGY_LONG_POLL:
-    case VT_STRATEGY_POLL:
-      return watch->options.strategy;
-    case VT_STRATEGY_AUTO:
-    default:
-      return watch->options.capabilities_known ?
-             vt_watch_pick_channel (watch, watch->options.capabilities) :
-             VT_STRATEGY_POLL;
-    }
-}
+/* ------------------------------------------------------------------ */
+/* Making and starting                                                 */
 
 /*
- * vt_watch_start:
- * @events_uri: (nullable): the job's event stream
- * @task: the caller's task; the watch becomes its task data
+ * vt_watch_new:
+ * @job_id: (nullable): the job, %NULL for the server's classic one
+ * @uri: the job's URL
+ * @cancellable: (nullable): the caller's; cancelling it ends the watch
+ *   in its main context's next iteration, from any thread
  *
- * Makes the first request at once, or after a random part of the start
- * jitter.
+ * Makes a watch in the thread-default main context; nothing is sent
+ * before vt_watch_start().
  */
 VtWatch *
-vt_watch_start (VtClient             *client,
-                SoupSession          *session,
-                const VtWatchOptions *options,
-                GUri                 *uri,
-                GUri                 *events_uri,
-                const char           *job_id,
-                GTask                *task)
+vt_watch_new (const VtWatchHost     *host,
+              const VtWatchOptions  *options,
+              const char            *base_url,
+              const char            *job_id,
+              GUri                  *uri,
+              GCancellable          *cancellable,
+              const VtWatchListener *listener,
+              gpointer               listener_data)
 {
   VtWatch *watch = g_new0 (VtWatch, 1);
-  GCancellable *cancellable = g_task_get_cancellable (task);
 
-  watch->task = g_object_ref (task);
-  watch->client = client;
-  watch->session = g_object_ref (session);
+  g_atomic_ref_count_init (&watch->ref_count);
+  watch->host = host;
+  host->ref (host->host_data);
   watch->options = *options;
   watch->options.token = g_strdup (options->token);
-  watch->options.base_url = g_strdup (options->base_url);
-  watch->uri = g_uri_ref (uri);
-  watch->events_uri = events_uri ? g_uri_ref (events_uri) : NULL;
+  watch->base_url = g_strdup (base_url);
   watch->job_id = g_strdup (job_id);
-  watch->rand = g_rand_new ();
+  watch->uri = g_uri_ref (uri);
+  watch->listener = listener;
+  watch->listener_data = listener_data;
+  watch->context = g_main_context_ref_thread_default ();
+  watch->link.data = watch;
   watch->last_status = STATUS_NONE;
   watch->last_pending_at = -1.0;
   watch->last_progress = -1.0;
   watch->last_eta = -1.0;
   watch->previous_eta = VT_ETA_SAMPLE_NONE;
-  watch->channel = vt_watch_first_channel (watch);
+  vt_timer_init (&watch->timer, on_timer, watch);
+  vt_timer_init (&watch->deadline, on_deadline, watch);
+
   /* Watches started together and following one learned plan would poll
    * together: each shifts it by its own share of a step (unless the
    * caller asked for no randomness at all). */
   if (options->schedule.jitter > 0)
-    watch->plan_shift = g_rand_double_range (watch->rand, -0.5, 0.5);
-  g_task_set_task_data (task, watch, (GDestroyNotify) vt_watch_free);
+    watch->plan_shift = g_rand_double_range (host->rand, -0.5, 0.5);
 
-  /* Cancellation is noticed by a source on the task's context, so it
-   * completes the task promptly from whatever thread cancelled. */
   if (cancellable != NULL)
     {
-      watch->cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_name (watch->cancel_source, "[vtclient] cancellation");
-      g_task_attach_source (task, watch->cancel_source, (GSourceFunc) on_cancelled);
+      watch->caller = g_object_ref (cancellable);
+      watch->caller_handler = g_cancellable_connect (cancellable,
+                                                     G_CALLBACK (on_caller_cancelled),
+                                                     watch, NULL);
     }
-
-  watch->started_us = g_get_monotonic_time ();
-  if (options->start_jitter > 0)
-    vt_watch_wait (watch, g_rand_double_range (watch->rand, 0.0, options->start_jitter));
-  else
-    vt_watch_send (watch);
 
   return watch;
 }
 
+/* Whether the channel depends on what the server offers: a watch that
+ * only polls has nothing to wait for. */
+gboolean
+vt_watch_wants_capabilities (VtWatch *watch)
+{
+  return watch->options.strategy != VT_STRATEGY_POLL;
+}
+
 /*
- * vt_watch_cancel:
+ * vt_watch_start:
+ * @capabilities_known: whether @capabilities says what the server offers
  *
- * Completes the watch with G_IO_ERROR_CANCELLED, if it is still running.
+ * Makes the first request at once, or after a random part of the start
+ * jitter.
  */
 void
-vt_watch_cancel (VtWatch *watch)
+vt_watch_start (VtWatch        *watch,
+                gboolean        capabilities_known,
+                VtCapabilities  capabilities)
 {
-  if (watch->task == NULL)
+  g_return_if_fail (!watch->started);
+
+  if (watch->done)
     return;
 
-  vt_watch_complete (watch, VT_STATUS_TIMEOUT,
-                     g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                          "The operation was cancelled"));
+  watch->started = TRUE;
+  watch->capabilities = capabilities;
+  watch->capabilities_known = capabilities_known;
+  watch->channel = vt_watch_pick_channel (watch);
+
+  watch->started_us = g_get_monotonic_time ();
+  if (watch->options.start_jitter > 0)
+    vt_watch_wait (watch, g_rand_double_range (watch->host->rand, 0.0,
+                                               watch->options.start_jitter));
+  else
+    vt_watch_send (watch);
 }

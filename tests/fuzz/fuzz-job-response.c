@@ -78,12 +78,12 @@ check_headers (const char *data,
                gsize       size)
 {
   g_autofree char *value = g_strndup (data, size);
-  double retry_after = vt_retry_after_parse (value, fixed_now);
-  VtCapabilities caps = vt_capabilities_parse (value);
+  double retry_after = vt_protocol_parse_retry_after (value, fixed_now);
+  VtCapabilities caps = vt_protocol_parse_capabilities (value);
 
   g_assert_true (retry_after == -1.0 || (retry_after >= 0.0 && isfinite (retry_after)));
   g_assert_cmpuint (caps & ~(VT_CAPABILITY_HINTS | VT_CAPABILITY_LONG_POLL |
-                             VT_CAPABILITY_EVENTS), ==, 0);
+                             VT_CAPABILITY_EVENTS | VT_CAPABILITY_FEEDS), ==, 0);
 }
 
 int
