@@ -40,6 +40,7 @@ typedef struct
   double    eta_noise;
   char     *seed;
   gboolean  plain;
+  gboolean  no_feeds;
   char    **faults;
   char     *token;
   char     *rate_limit;
@@ -111,6 +112,8 @@ parse_options (VtsOptions        *options,
       "Scale each job's eta by a factor drawn once from [1-F, 1+F]", "F" },
     { "seed", 0, 0, G_OPTION_ARG_STRING, &options->seed,
       "Seed every random decision, for reproducible runs", "N" },
+    { "no-feeds", 0, 0, G_OPTION_ARG_NONE, &options->no_feeds,
+      "Offer no feeds, only the per-job extensions (hints, long-polls, events)", NULL },
     { "plain", 0, 0, G_OPTION_ARG_NONE, &options->plain,
       "Speak only the classic protocol: no hints, long-polls, events or metrics", NULL },
     { "faults", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->faults,
@@ -259,6 +262,8 @@ vts_server_init (VtsServer         *server,
   server->metrics = vts_metrics_new ();
   server->routes = vts_routes_new (server->store, server->metrics, options->plain);
   vts_routes_set_feed_ttl (server->routes, options->feed_ttl);
+  if (options->no_feeds)
+    vts_routes_disable_feeds (server->routes);
 
   return TRUE;
 }

@@ -21,6 +21,9 @@
 #include <string.h>
 
 #define VTS_CAPABILITIES "hints, long-poll, events, feeds"
+/* --no-feeds: a server of the extensions before feeds, for tests of the
+ * per-job channels clients fall back to. */
+#define VTS_CAPABILITIES_NO_FEEDS "hints, long-poll, events"
 
 /* Deeper JSON than any job needs: refused before json-glib's recursive
  * parser could be made to exhaust the stack. */
@@ -33,6 +36,7 @@ struct _VtsRoutes
   VtsJobStore *store;
   VtsMetrics  *metrics;
   gboolean    plain;
+  gboolean    no_feeds;
   char       *base_url;   /* nullable until the server listens */
   VtsJobFormat format;     /* what every job document follows */
   VtsFeeds    *feeds;
@@ -216,6 +220,15 @@ vts_routes_new (VtsJobStore *store,
 }
 
 /* --feed-ttl: how long an unused feed lives, for tests. */
+/* Turns feeds off: their routes answer 404 and are not announced. */
+void
+vts_routes_disable_feeds (VtsRoutes *self)
+{
+  g_return_if_fail (VTS_IS_ROUTES (self));
+
+  self->no_feeds = TRUE;
+}
+
 void
 vts_routes_set_feed_ttl (VtsRoutes *self,
                         double     seconds)
@@ -948,7 +961,8 @@ handle_capabilities (VtsRoutes          *self,
   for (guint i = 0; i < G_N_ELEMENTS (features); i++)
     {
       json_builder_set_member_name (builder, features[i]);
-      json_builder_add_boolean_value (builder, TRUE);
+      json_builder_add_boolean_value (builder,
+                                      !self->no_feeds || strcmp (features[i], "feeds") != 0);
     }
   json_builder_set_member_name (builder, "max_wait");
   json_builder_add_int_value (builder, VTS_ROUTES_MAX_WAIT);
@@ -1031,7 +1045,8 @@ vts_routes_handle (VtsRoutes          *self,
   g_return_if_fail (VTS_IS_ROUTES (self));
 
   route = find_route (path, &id);
-  if (route == NULL || (route->extension && self->plain))
+  if (route == NULL || (route->extension && self->plain) ||
+      (self->no_feeds && g_str_has_prefix (route->pattern, "/feeds")))
     {
       vts_response_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "No such resource");
       return;
@@ -1079,7 +1094,8 @@ on_request_started (SoupServer        *server,
 
   if (!self->plain)
     soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                  "Vt-Capabilities", VTS_CAPABILITIES);
+                                  "Vt-Capabilities",
+                                  self->no_feeds ? VTS_CAPABILITIES_NO_FEEDS : VTS_CAPABILITIES);
 }
 
 static void

@@ -105,6 +105,12 @@ vt_test_server_get_url (VtTestServer *server)
   return server->url;
 }
 
+const char *
+vt_test_server_get_pid (VtTestServer *server)
+{
+  return g_subprocess_get_identifier (server->process);
+}
+
 void
 vt_test_server_stop (VtTestServer *server)
 {

@@ -199,6 +199,10 @@ on_hub_idle (VtHub    *hub,
     }
 }
 
+/* Set while a sync call starts its job: its hub, on a context of its
+ * own, will run that one job only. */
+static GPrivate in_sync_call;
+
 /* The hub for the thread-default context and the current base URL. */
 static VtHub *
 get_hub (VtClient *self)
@@ -211,7 +215,8 @@ get_hub (VtClient *self)
   hub = g_hash_table_lookup (self->hubs, key);
   if (hub == NULL)
     {
-      hub = vt_hub_new (lookup_server (self, self->base_url), self->session, context);
+      hub = vt_hub_new (lookup_server (self, self->base_url), self->session, context,
+                        g_private_get (&in_sync_call) == NULL);
       if (context != g_main_context_default ())
         vt_hub_set_idle_func (hub, on_hub_idle, self);
       g_hash_table_insert (self->hubs, g_steal_pointer (&key), hub);
@@ -1380,7 +1385,9 @@ vt_client_get_status (VtClient      *self,
 
   g_main_context_push_thread_default (context);
 
+  g_private_set (&in_sync_call, GINT_TO_POINTER (TRUE));
   vt_client_get_status_async (self, job_id, cancellable, on_sync_done, &result);
+  g_private_set (&in_sync_call, NULL);
   while (result == NULL)
     g_main_context_iteration (context, TRUE);
 

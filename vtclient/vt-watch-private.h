@@ -50,6 +50,7 @@ typedef struct
                                  * long-polls and streams */
   VtTimerHeap    *timers;
   GRand          *rand;
+  gboolean        shares_feeds; /* %FALSE: per-job channels only */
 
   gpointer  (*ref)               (gpointer            host_data);
   void      (*unref)             (gpointer            host_data);
@@ -62,6 +63,14 @@ typedef struct
    * %FALSE when nothing is. Asked once, at the first pending poll. */
   gboolean  (*get_plan)          (const VtScheduleConfig *config,
                                   VtSchedulePlan     *plan,
+                                  gpointer            host_data);
+  /* Before a first request with nothing known of the server: %FALSE to
+   * send it (the host may have learned the capabilities meanwhile: then
+   * *@known is set), %TRUE when the watch is to wait for another one's
+   * answer: the host then calls vt_watch_resume(). */
+  gboolean  (*park)              (VtWatch            *watch,
+                                  gboolean           *known,
+                                  VtCapabilities     *capabilities,
                                   gpointer            host_data);
   /* The first answer told what the server can do. */
   void      (*capabilities_seen) (VtWatch            *watch,
@@ -111,6 +120,9 @@ void            vt_watch_unref              (VtWatch               *watch);
 
 gboolean        vt_watch_wants_capabilities (VtWatch               *watch);
 void            vt_watch_start              (VtWatch               *watch,
+                                             gboolean               capabilities_known,
+                                             VtCapabilities         capabilities);
+void            vt_watch_resume             (VtWatch               *watch,
                                              gboolean               capabilities_known,
                                              VtCapabilities         capabilities);
 void            vt_watch_cancel             (VtWatch               *watch);

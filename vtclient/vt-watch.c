@@ -72,6 +72,7 @@ struct _VtWatch
   VtFeedMember           member;
 
   gboolean               started;
+  gboolean               parked;       /* waiting for another's first answer */
   gboolean               done;
   gint64                 started_us;   /* monotonic time of the first request */
   gint64                 sent_us;      /* when the request in flight went out */
@@ -195,7 +196,8 @@ vt_watch_pick_feed (VtWatch        *watch,
 {
   VtStrategy strategy = watch->options.strategy;
 
-  if (watch->job_id == NULL || !(capabilities & VT_CAPABILITY_FEEDS))
+  if (watch->job_id == NULL || !watch->host->shares_feeds ||
+      !(capabilities & VT_CAPABILITY_FEEDS))
     return FALSE;
 
   if (strategy == VT_STRATEGY_STREAM ||
@@ -984,10 +986,37 @@ vt_watch_unref_unstarted (gpointer data)
   vt_watch_unref (watch);
 }
 
+/* Sets what is known of the server and picks the channel by it. */
+static void
+vt_watch_set_capabilities (VtWatch        *watch,
+                           gboolean        known,
+                           VtCapabilities  capabilities)
+{
+  watch->capabilities = capabilities;
+  watch->capabilities_known = known;
+  watch->channel = vt_watch_pick_channel (watch);
+}
+
 static void
 vt_watch_send (VtWatch *watch)
 {
   VtRequestQueue *queue;
+
+  /* Nothing known of the server yet: one watch asks, the others wait for
+   * its answer rather than each asking. */
+  if (watch->requests == 0 && !watch->capabilities_known && vt_watch_wants_capabilities (watch))
+    {
+      gboolean known = FALSE;
+      VtCapabilities capabilities = VT_CAPABILITY_NONE;
+
+      if (watch->host->park (watch, &known, &capabilities, watch->host->host_data))
+        {
+          watch->parked = TRUE;
+          return;
+        }
+      if (known)
+        vt_watch_set_capabilities (watch, known, capabilities);
+    }
 
   /* The budget runs from the first request, start jitter or not. */
   if (watch->requests++ == 0)
@@ -1078,6 +1107,28 @@ vt_watch_new (const VtWatchHost     *host,
   return watch;
 }
 
+/*
+ * vt_watch_resume:
+ *
+ * A parked watch makes its first request: with what the other watch's
+ * answer told, or, when that told nothing, as the one that asks.
+ */
+void
+vt_watch_resume (VtWatch        *watch,
+                 gboolean        capabilities_known,
+                 VtCapabilities  capabilities)
+{
+  g_return_if_fail (watch->parked);
+
+  watch->parked = FALSE;
+  if (watch->done)
+    return;
+
+  if (capabilities_known)
+    vt_watch_set_capabilities (watch, TRUE, capabilities);
+  vt_watch_send (watch);
+}
+
 /* Whether the channel depends on what the server offers: a watch that
  * only polls has nothing to wait for. */
 gboolean
@@ -1104,9 +1155,7 @@ vt_watch_start (VtWatch        *watch,
     return;
 
   watch->started = TRUE;
-  watch->capabilities = capabilities;
-  watch->capabilities_known = capabilities_known;
-  watch->channel = vt_watch_pick_channel (watch);
+  vt_watch_set_capabilities (watch, capabilities_known, capabilities);
 
   watch->started_us = g_get_monotonic_time ();
   if (watch->options.start_jitter > 0)
