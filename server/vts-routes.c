@@ -823,6 +823,17 @@ handle_events (VtsRoutes          *self,
 
 /* Feeds */
 
+/* Seconds as an integer when they are one: "ttl": 60, not 60.0. */
+static void
+add_seconds_value (JsonBuilder *builder,
+                   double       seconds)
+{
+  if (seconds == floor (seconds) && fabs (seconds) < 1e15)
+    json_builder_add_int_value (builder, (gint64) seconds);
+  else
+    json_builder_add_double_value (builder, seconds);
+}
+
 /* POST /feeds */
 static void
 handle_post_feeds (VtsRoutes          *self,
@@ -855,9 +866,9 @@ handle_post_feeds (VtsRoutes          *self,
   json_builder_set_member_name (builder, "id");
   json_builder_add_string_value (builder, vts_feed_get_id (feed));
   json_builder_set_member_name (builder, "ttl");
-  json_builder_add_double_value (builder, vts_feeds_get_ttl (self->feeds));
+  add_seconds_value (builder, vts_feeds_get_ttl (self->feeds));
   json_builder_set_member_name (builder, "progress_interval");
-  json_builder_add_double_value (builder, interval);
+  add_seconds_value (builder, interval);
   json_builder_end_object (builder);
   answer = json_builder_get_root (builder);
 
