@@ -28,8 +28,8 @@ vt_packages=(
   libclang-rt-14-dev
   # vt-bench's PNG plot
   libcairo2-dev
-  # tests/bench/run-scale's aiohttp rows (the anchor script)
-  python3-aiohttp
+  # tests/bench/run-scale's aiohttp rows (the anchor script), and --perf
+  python3-aiohttp linux-perf
 )
 
 vt_install_deps () {

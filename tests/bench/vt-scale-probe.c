@@ -103,8 +103,8 @@ peer_port (int fd)
 
 /* Walks /proc/self/fd and asks each descriptor its peer: a system call
  * per descriptor, where reading /proc/net/tcp would format every socket
- * of the machine (some 30 ms per sample with 20,000 of them, as many as
- * a run on loopback holds at its peak). */
+ * of the machine (1.3 µs each: some 25 ms per sample with the 20,000 a
+ * run of 10,000 connections on loopback holds). */
 guint
 vt_scale_count_connections (guint16 port)
 {
