@@ -1527,6 +1527,7 @@ write_json (const ScaleConfig  *config,
 {
   g_autoptr(JsonObject) top = json_object_new ();
   g_autoptr(JsonArray) array = json_array_new ();
+  g_autoptr(GArray) plan = plan_jobs (config);
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(JsonGenerator) generator = json_generator_new ();
 
@@ -1534,7 +1535,7 @@ write_json (const ScaleConfig  *config,
   json_object_set_int_member (top, "jobs", config->n_jobs);
   json_object_set_string_member (top, "durations", config->hol ? "hol" : config->durations_text);
   json_object_set_int_member (top, "seed", config->seed);
-  json_object_set_double_member (top, "time_limit", config->time_limit);
+  json_object_set_double_member (top, "time_limit", effective_time_limit (config, plan));
   json_object_set_string_member (top, "server", servers);
   for (guint i = 0; i < rows->len; i++)
     json_array_add_object_element (array, json_object_ref (g_ptr_array_index (rows, i)));
