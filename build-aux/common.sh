@@ -28,8 +28,9 @@ vt_packages=(
   libclang-rt-14-dev
   # vt-bench's PNG plot
   libcairo2-dev
-  # tests/bench/vt-hold-many.py, 10,000 held requests against vt-server
-  python3-aiohttp
+  # the aiohttp rows of tests/bench/run-scale (the anchor script) and
+  # tests/bench/vt-hold-many.py (10,000 held requests); run-scale --perf
+  python3-aiohttp linux-perf
 )
 
 vt_install_deps () {
