@@ -160,7 +160,8 @@ static void
 write_chunk (VtsFeed *self,
              char    *text)
 {
-  vts_stream_writer_write (self->writer, text);
+  if (self->writer != NULL)
+    vts_stream_writer_write (self->writer, text);
   g_free (text);
 }
 

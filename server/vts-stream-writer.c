@@ -22,6 +22,7 @@
 #include "vts-stream-writer.h"
 
 #include "vts-socket-watch.h"
+#include "vts-timer.h"
 
 #include <string.h>
 
@@ -35,6 +36,8 @@ struct _VtsStreamWriter
   VtsSocketWatch           hangup;
   gboolean                 chunked;
   gboolean                 finished;    /* owned by itself, closing once flushed */
+  gboolean                 broken;      /* lost: writes go nowhere */
+  VtsTimer                 report;      /* tells the owner it is lost */
   VtsStreamWriterGoneFunc  gone;
   gpointer                 user_data;
 };
@@ -56,13 +59,25 @@ vts_stream_writer_close (VtsStreamWriter *self)
 }
 
 static void
+on_report (VtsTimer *timer,
+           gpointer  user_data)
+{
+  VtsStreamWriter *self = user_data;
+
+  self->gone (self->user_data);
+}
+
+/* The owner hears of it on the next iteration, never from inside one of
+ * its own writes (it may be writing to many streams in a loop). */
+static void
 vts_stream_writer_lost (VtsStreamWriter *self)
 {
   vts_stream_writer_close (self);
+  self->broken = TRUE;
   if (self->finished)
     vts_stream_writer_free (self);
   else
-    self->gone (self->user_data);
+    vts_timer_schedule (&self->report, g_get_monotonic_time ());
 }
 
 static void
@@ -215,6 +230,7 @@ vts_stream_writer_new (SoupServerMessage       *msg,
   self->gone = gone;
   self->user_data = user_data;
   vts_socket_watch_init (&self->hangup);
+  vts_timer_init (&self->report, on_report, self);
   write_head (self, msg);
 
   connection = soup_server_message_steal_connection (msg);
@@ -245,7 +261,7 @@ vts_stream_writer_write (VtsStreamWriter *self,
 {
   gsize length = strlen (text);
 
-  if (self->connection == NULL || g_io_stream_is_closed (self->connection) || length == 0)
+  if (self->broken || length == 0)
     return;
 
   if (self->chunked)
@@ -268,10 +284,16 @@ vts_stream_writer_write (VtsStreamWriter *self,
 void
 vts_stream_writer_finish (VtsStreamWriter *self)
 {
+  if (self->broken)
+    {
+      vts_stream_writer_free (self);
+      return;
+    }
   if (self->chunked)
     append (self, "0\r\n\r\n", 5);
+  /* Still watched: a client that hangs up before taking the rest must
+   * not keep the connection. */
   self->finished = TRUE;
-  vts_socket_watch_stop (&self->hangup);
   if (self->flush_watch == NULL)
     vts_stream_writer_flush (self);
 }
@@ -284,6 +306,7 @@ vts_stream_writer_free (VtsStreamWriter *self)
     return;
 
   vts_stream_writer_close (self);
+  vts_timer_cancel (&self->report);
   g_clear_object (&self->connection);
   g_clear_object (&self->socket);
   g_byte_array_unref (self->pending);
