@@ -74,7 +74,7 @@ typedef struct
   const char   *name;
   FollowerKind  kind;
   VtStrategy    strategy;
-  gboolean      push;        /* one held request or stream per job, today */
+  gboolean      push;        /* held requests or streams, not polls */
   const char   *summary;
 } RowSpec;
 
@@ -1605,8 +1605,14 @@ check_row (JsonObject *row)
                     name, "delays p50 %.3f, p95 %.3f, p99 %.3f s (p99 bound %.1f s)",
                     member_number (row, "delay_p50"), member_number (row, "delay_p95"),
                     member_number (row, "delay_p99"), bound);
-  ok &= check_that (requests >= 1 && requests <= (spec->push ? 3 : 100), name,
-                    "%.2f requests per job", requests);
+  /* VtClient's push rows share a feed: a few requests for all the jobs
+   * (none at all is a count gone wrong); the bare long-poll asks per
+   * job; polls ask a few times each. */
+  if (spec->push && spec->kind == FOLLOWER_VTCLIENT)
+    ok &= check_that (requests > 0 && requests <= 1.5, name, "%.2f requests per job", requests);
+  else
+    ok &= check_that (requests >= 1 && requests <= (spec->push ? 3 : 100), name,
+                      "%.2f requests per job", requests);
   ok &= check_that (member_number (row, "cpu_seconds") > 0 &&
                     member_number (row, "peak_connections") >= 1 &&
                     member_number (row, "rss_peak_kib") > 0,
