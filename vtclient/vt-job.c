@@ -572,19 +572,22 @@ on_observed (VtWatch                *watch,
 
   if (observation->status == VT_STATUS_PENDING)
     observe_progress (self, observation);
-  else
-    {
-      vt_job_stop_ticker (self);
-      /* The end, as the server says it: all done, or not. */
-      if (observation->status == VT_STATUS_COMPLETED)
-        set_progress (self, 1.0, 0.0);
-      else if (self->eta > 0)
-        set_progress (self, self->progress, 0.0);
-    }
   g_object_thaw_notify (G_OBJECT (self));
 
   set_status (self, observation->status);
-  update_ticker (self);
+  if (observation->status == VT_STATUS_PENDING)
+    {
+      update_ticker (self);
+      return;
+    }
+
+  /* The end, as the server says it: all done, or not; told after the
+   * status, so that whoever draws a full bar sees it completed. */
+  vt_job_stop_ticker (self);
+  if (observation->status == VT_STATUS_COMPLETED)
+    set_progress (self, 1.0, 0.0);
+  else if (self->eta > 0)
+    set_progress (self, self->progress, 0.0);
 }
 
 static void waiter_free (Waiter *waiter);
