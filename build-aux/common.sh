@@ -22,6 +22,8 @@ vt_packages=(
   gir1.2-soup-3.0 gir1.2-json-1.0 gjs python3 python3-gi
   # the API reference
   gi-docgen
+  # the Vala binding (vapigen) and the Vala example (valac)
+  valac
   # TLS and proxy modules for GIO (libsoup warns without them), memory checks
   glib-networking valgrind
   # clang's sanitizer and libFuzzer runtimes (build-aux/run-sanitizers)
