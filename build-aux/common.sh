@@ -30,6 +30,8 @@ vt_packages=(
   libclang-rt-14-dev
   # vt-bench's PNG plot
   libcairo2-dev
+  # the installed tests' runner (build-aux/run-installed-tests)
+  gnome-desktop-testing
 )
 
 vt_install_deps () {
