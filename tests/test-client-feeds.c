@@ -329,7 +329,6 @@ test_cancel_leaves_feed (void)
   g_autoptr(VtTestServer) server = vt_test_server_start_delay (0.3, NULL);
   g_autoptr(VtClient) client = vt_test_fast_client (server, VT_STRATEGY_STREAM);
   g_autoptr(GPtrArray) follows = g_ptr_array_new_with_free_func ((GDestroyNotify) follow_free);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   VtCancelProbe probe;
   Follow *cancelled, *other;
 
