@@ -32,6 +32,9 @@ vt_packages=(
   libcairo2-dev
   # the installed tests' runner (build-aux/run-installed-tests)
   gnome-desktop-testing
+  # vt-jobs, the GTK 4 example, and its test on an X server: Xvfb, a font
+  # for its text, GdkPixbuf from Python to read its screenshots
+  libgtk-4-dev xvfb fonts-dejavu-core gir1.2-gdkpixbuf-2.0
 )
 
 vt_install_deps () {

@@ -3,8 +3,8 @@
  *   vt-consumer [URL]
  *
  * Submits a job to the server at URL (default $VT_SERVER_URL), follows it
- * to the end and prints "Final Status: NICK"; exits with 0 when the job
- * completed.
+ * as a VtJob to the end and prints "Final Status: NICK" and, when it
+ * completed, "Result: URL"; exits with 0 when the job completed.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -38,7 +38,8 @@ main (int   argc,
   g_autofree char *job_id = NULL;
   g_autoptr(GEnumClass) statuses = g_type_class_ref (VT_TYPE_STATUS);
   g_autoptr(GAsyncResult) submitted = NULL;
-  g_autoptr(GAsyncResult) followed = NULL;
+  g_autoptr(GAsyncResult) waited = NULL;
+  g_autoptr(VtJob) job = NULL;
   VtStatus status;
 
   if (url == NULL)
@@ -58,8 +59,9 @@ main (int   argc,
       return 1;
     }
 
-  vt_client_get_status_async (client, job_id, NULL, store_result, &followed);
-  status = vt_client_get_status_finish (client, await_result (&followed), &error);
+  job = vt_client_follow (client, job_id);
+  vt_job_wait_async (job, NULL, store_result, &waited);
+  status = vt_job_wait_finish (job, await_result (&waited), &error);
   if (error != NULL)
     {
       g_printerr ("vt-consumer: %s\n", error->message);
@@ -67,5 +69,8 @@ main (int   argc,
     }
 
   g_print ("Final Status: %s\n", g_enum_get_value (statuses, status)->value_nick);
-  return status == VT_STATUS_COMPLETED ? 0 : 1;
+  if (status != VT_STATUS_COMPLETED)
+    return 1;
+  g_print ("Result: %s\n", vt_job_get_result_url (job));
+  return 0;
 }
