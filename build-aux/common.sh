@@ -30,6 +30,9 @@ vt_packages=(
   libclang-rt-14-dev
   # vt-bench's PNG plot
   libcairo2-dev
+  # the aiohttp rows of tests/bench/run-scale (the anchor script) and
+  # tests/bench/vt-hold-many.py (10,000 held requests); run-scale --perf
+  python3-aiohttp linux-perf
   # the installed tests' runner (build-aux/run-installed-tests)
   gnome-desktop-testing
   # vt-jobs, the GTK 4 example, and its test on an X server: Xvfb, a font

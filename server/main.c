@@ -17,11 +17,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "vts-faults.h"
 #include "vts-feed.h"
@@ -317,9 +319,33 @@ resolve_host (const char  *host,
   return g_inet_socket_address_new (addresses->data, port);
 }
 
+/* Every held long-poll and open stream is a socket: the usual soft limit
+ * of 1,024 descriptors would refuse the 1,021st client (accept() fails
+ * with EMFILE and libsoup drops the connection). Raised to the hard limit,
+ * which only root can raise further; says nothing unless it fails. */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    {
+      g_printerr ("vt-server: cannot read the open-file limit: %s\n", g_strerror (errno));
+      return;
+    }
+  if (limit.rlim_cur == limit.rlim_max)
+    return;
+
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+    g_printerr ("vt-server: cannot raise the open-file limit to %llu: %s\n",
+                (unsigned long long) limit.rlim_max, g_strerror (errno));
+}
+
 /* Thousands of clients connect at once in the benchmarks and the soak;
  * GSocket's default backlog of 10 would make the kernel drop most of
- * their SYNs and the clients retry a second later. */
+ * their SYNs and the clients retry a second later. The kernel caps it at
+ * net.core.somaxconn (4096 by default since Linux 5.4; see README.md). */
 #define LISTEN_BACKLOG 4096
 
 static GSocket *
@@ -408,6 +434,7 @@ main (int   argc,
   guint sigterm_id, sigint_id;
   int status = 0;
 
+  raise_fd_limit ();
   if (!parse_options (&options, &argc, &argv, &error) ||
       !vts_server_init (&server, &options, &error))
     {

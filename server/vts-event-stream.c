@@ -4,7 +4,8 @@
  * once, then one per change as each job's ::changed signal fires, one
  * for every pending job every VTS_EVENT_STREAM_PROGRESS_INTERVAL seconds
  * (one timer per stream, so that a client's progress extrapolation is
- * corrected), and the body ends after every job has reached its terminal
+ * corrected; on a grid shared by every stream, see next_progress_time()),
+ * and the body ends after every job has reached its terminal
  * state. Between events libsoup pauses the message itself (it has no
  * chunk to write); appending a chunk and unpausing sends it.
  *
@@ -43,6 +44,20 @@ struct _VtsEventStream
   VtsEventStreamDoneFunc  done;
   gpointer               user_data;
 };
+
+/* At most VTS_EVENT_STREAM_PROGRESS_INTERVAL after @now_us, rounded down
+ * to a grid of a quarter second shared by every stream: the ticks of
+ * thousands of streams then fall in a few main-loop iterations instead of
+ * one each, and an iteration costs GLib a look at every source, which
+ * libsoup keeps one of for every paused message. */
+static gint64
+next_progress_time (gint64 now_us)
+{
+  const gint64 grid = G_USEC_PER_SEC / 4;
+  gint64 due = now_us + VTS_EVENT_STREAM_PROGRESS_INTERVAL * G_USEC_PER_SEC;
+
+  return due - due % grid;
+}
 
 static char
 state_letter (VtsJobState state)
@@ -138,7 +153,7 @@ vts_event_stream_on_progress (VtsTimer *timer,
     }
 
   if (going_on)
-    vts_timer_schedule (timer, now + VTS_EVENT_STREAM_PROGRESS_INTERVAL * G_USEC_PER_SEC);
+    vts_timer_schedule (timer, next_progress_time (now));
   flush (self, going_on);
 }
 
@@ -249,7 +264,7 @@ vts_event_stream_new (SoupServerMessage     *msg,
       return NULL;
     }
 
-  vts_timer_schedule (&self->progress_timer, now + VTS_EVENT_STREAM_PROGRESS_INTERVAL * G_USEC_PER_SEC);
+  vts_timer_schedule (&self->progress_timer, next_progress_time (now));
   return self;
 }
 

@@ -312,6 +312,46 @@ typedef JsonNode *(*VtsDocumentFunc) (VtsRoutes *self,
                                      VtsJob    *job,
                                      gint64     now);
 
+/* Whether If-None-Match (a list of entity tags, or "*") names @etag,
+ * compared weakly (RFC 9110, 13.1.2): "W/" prefixes do not count. */
+static gboolean
+etag_listed (const char *if_none_match,
+             const char *etag)
+{
+  g_auto(GStrv) tags = g_strsplit (if_none_match, ",", -1);
+  const char *opaque = g_str_has_prefix (etag, "W/") ? etag + 2 : etag;
+
+  for (guint i = 0; tags[i] != NULL; i++)
+    {
+      const char *tag = g_strstrip (tags[i]);
+
+      if (g_str_has_prefix (tag, "W/"))
+        tag += 2;
+      if (g_str_equal (tag, "*") || g_str_equal (tag, opaque))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* A weak validator that changes only when the job's status does: a
+ * pending job's progress moves, but a poll that sends it back learns
+ * nothing new but the hints, which a 304 carries too. GET and HEAD
+ * only, and none under --plain. */
+static char *
+job_etag (VtsRoutes          *self,
+          SoupServerMessage *msg,
+          VtsJob             *job,
+          gint64             now)
+{
+  const char *method = soup_server_message_get_method (msg);
+
+  if (self->plain || (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD))
+    return NULL;
+
+  return g_strdup_printf ("W/\"%s\"", vts_job_state_to_string (vts_job_get_state (job, now)));
+}
+
 static void
 respond_job_as (VtsRoutes          *self,
                 SoupServerMessage *msg,
@@ -319,8 +359,28 @@ respond_job_as (VtsRoutes          *self,
                 VtsDocumentFunc     document)
 {
   gint64 now = g_get_monotonic_time ();
-  g_autoptr(JsonNode) node = document (self, job, now);
+  g_autofree char *etag = job_etag (self, msg, job, now);
+  g_autoptr(JsonNode) node = NULL;
 
+  if (etag != NULL)
+    {
+      const char *if_none_match = soup_message_headers_get_list (soup_server_message_get_request_headers (msg),
+                                                                 "If-None-Match");
+
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "ETag", etag);
+      if (if_none_match != NULL && etag_listed (if_none_match, etag))
+        {
+          soup_server_message_set_status (msg, SOUP_STATUS_NOT_MODIFIED, NULL);
+          /* No body, and no length for one: a 304's would have to be the
+           * 200's (RFC 9110, 8.6). */
+          soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg),
+                                             SOUP_ENCODING_NONE);
+          add_retry_after (self, msg, job, now);
+          return;
+        }
+    }
+
+  node = document (self, job, now);
   vts_response_json (msg, SOUP_STATUS_OK, node);
   add_retry_after (self, msg, job, now);
 }
@@ -776,6 +836,17 @@ handle_events (VtsRoutes          *self,
 
 /* Feeds */
 
+/* Seconds as an integer when they are one: "ttl": 60, not 60.0. */
+static void
+add_seconds_value (JsonBuilder *builder,
+                   double       seconds)
+{
+  if (seconds == floor (seconds) && fabs (seconds) < 1e15)
+    json_builder_add_int_value (builder, (gint64) seconds);
+  else
+    json_builder_add_double_value (builder, seconds);
+}
+
 /* POST /feeds */
 static void
 handle_post_feeds (VtsRoutes          *self,
@@ -808,9 +879,9 @@ handle_post_feeds (VtsRoutes          *self,
   json_builder_set_member_name (builder, "id");
   json_builder_add_string_value (builder, vts_feed_get_id (feed));
   json_builder_set_member_name (builder, "ttl");
-  json_builder_add_double_value (builder, vts_feeds_get_ttl (self->feeds));
+  add_seconds_value (builder, vts_feeds_get_ttl (self->feeds));
   json_builder_set_member_name (builder, "progress_interval");
-  json_builder_add_double_value (builder, interval);
+  add_seconds_value (builder, interval);
   json_builder_end_object (builder);
   answer = json_builder_get_root (builder);
 

@@ -13,33 +13,12 @@
 
 #include "vt-test-fixture.h"
 
-/* POST /jobs {"duration": @seconds} straight to the server: the id. */
 static char *
 create_job (VtTestServer *server,
             double        seconds,
             const char   *outcome)
 {
-  g_autoptr(SoupSession) session = soup_session_new ();
-  g_autofree char *url = g_strconcat (vt_test_server_get_url (server), "/jobs", NULL);
-  g_autofree char *body = NULL;
-  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
-  g_autoptr(GBytes) request = NULL;
-  g_autoptr(GBytes) response = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *id;
-
-  body = outcome != NULL ?
-         g_strdup_printf ("{\"duration\": %.3f, \"outcome\": \"%s\"}", seconds, outcome) :
-         g_strdup_printf ("{\"duration\": %.3f}", seconds);
-  request = g_bytes_new (body, strlen (body));
-  soup_message_set_request_body_from_bytes (message, "application/json", request);
-  response = soup_session_send_and_read (session, message, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (soup_message_get_status (message), ==, SOUP_STATUS_CREATED);
-  id = strstr (g_bytes_get_data (response, NULL), "\"id\":\"");
-  g_assert_nonnull (id);
-
-  return g_strndup (id + 6, 36);
+  return vt_test_create_job (server, seconds, outcome, NULL);
 }
 
 /* One job followed asynchronously, with what it emitted. */
@@ -126,28 +105,6 @@ wait_first_statuses (GPtrArray *follows,
   for (guint i = first; i < follows->len; i++)
     while (((Follow *) g_ptr_array_index (follows, i))->statuses->len == 0)
       vt_test_iterate (TRUE);
-}
-
-static gboolean
-on_tick (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Runs the main context, so that the client sends what it has to, until
- * the server has counted @n requests on @route: what a client sends
- * without telling anyone (a leave) cannot be awaited otherwise. */
-static void
-wait_requests (VtTestServer *server,
-               const char   *route,
-               guint         n)
-{
-  guint tick = g_timeout_add (10, on_tick, NULL);
-
-  while (vt_test_server_count_requests (server, (const char *[]) { route, NULL }, 0) < n)
-    vt_test_iterate (TRUE);
-
-  g_source_remove (tick);
 }
 
 static void
@@ -353,7 +310,7 @@ test_cancel_leaves_feed (void)
   /* The leave (after the two jobs' one join; the first job, which asked
    * what the server offers, had its own stream): the server keeps only
    * the other job. */
-  wait_requests (server, "/feeds/{fid}/jobs", 2);
+  vt_test_wait_requests (server, "/feeds/{fid}/jobs", 2);
   g_assert_cmpuint (vt_test_server_gauge (server, "vt_feed_jobs", 1), ==, 1);
 
   follow_finish (client, other);
@@ -384,7 +341,7 @@ test_feed_deadline (void)
   g_assert_cmpint (follow->status, ==, VT_STATUS_TIMEOUT);
   g_assert_cmpuint (follow->statuses->len, ==, 1);
   /* Its join and its leave (the first job had its own long-poll). */
-  wait_requests (server, "/feeds/{fid}/jobs", 2);
+  vt_test_wait_requests (server, "/feeds/{fid}/jobs", 2);
   g_assert_cmpuint (vt_test_server_gauge (server, "vt_feed_jobs", 0), ==, 0);
 }
 

@@ -338,16 +338,21 @@ main (int   argc,
     { "hang:1", 0.25, { 1, REQUEST_TIMEOUT },
       UNREACHABLE (4, MAX_ATTEMPTS), UNREACHABLE (4, MAX_ATTEMPTS), UNREACHABLE (1, 2) },
     /* Unreadable bodies: three in a row are the server's answer. Held
-     * answers are not spoiled: one request follows the job to its end. */
-    { "garbage:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), COMPLETED (1, 1) },
-    /* 10 MB, refused on its Content-Length. */
-    { "huge:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), COMPLETED (1, 1) },
-    { "no-status:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), COMPLETED (1, 1) },
+     * answers are not spoiled: a stream follows the job to its end. A
+     * long-poll's first request asks with no wait, is spoiled, and its
+     * Retry-After (1 s) takes the next past the job's end: answered at
+     * once, spoiled too. */
+    { "garbage:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), PROTOCOL (3, 3) },
+    /* 10 MB, refused on its Content-Length, headers unread: the retry
+     * after a long-poll's first request is soon, and held. */
+    { "huge:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), COMPLETED (2, 2) },
+    { "no-status:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), PROTOCOL (3, 3) },
     /* One redirect to the same resource is followed, each hop one of
      * the watch's requests: with 4 attempts, 2 polls 0.1 s apart spend
-     * them well before the job's end at 0.4 s; a held request sees the
-     * end. */
-    { "redirect:1", 0.25, { 0, 0 }, TIMEOUT (4, 4), COMPLETED (2, 2), COMPLETED (2, 2), 4 },
+     * them well before the job's end at 0.4 s; a stream sees the end
+     * after one hop, a long-poll after two (its first request asked with
+     * no wait, then the held one). */
+    { "redirect:1", 0.25, { 0, 0 }, TIMEOUT (4, 4), COMPLETED (2, 2), COMPLETED (4, 4), 4 },
     /* A loop: more than 5 redirects in a row are one failed attempt, and
      * every hop counts, so the watch makes exactly its 8 requests and
      * fails with the redirect error. */
@@ -355,12 +360,14 @@ main (int   argc,
       HTTP (MAX_ATTEMPTS, MAX_ATTEMPTS), HTTP (MAX_ATTEMPTS, MAX_ATTEMPTS),
       HTTP (MAX_ATTEMPTS, MAX_ATTEMPTS) },
     /* A body dribbled over a second: slower than a 0.25 s request
-     * timeout, which ends each request as a hang does... */
+     * timeout, which ends each request as a hang does (a long-poll's
+     * first, asked with no wait; the held one after it is not
+     * spoiled)... */
     { "slow-body:1", 0.25, { 1, REQUEST_TIMEOUT },
-      UNREACHABLE (4, MAX_ATTEMPTS), COMPLETED (1, 1), COMPLETED (1, 1) },
+      UNREACHABLE (4, MAX_ATTEMPTS), COMPLETED (1, 1), COMPLETED (2, 2) },
     /* ...and inside a 3 s one: the first answer says pending, the second,
      * a second later, completed. */
-    { "slow-body:1", 3.0, { 0, 0 }, COMPLETED (2, 2), COMPLETED (1, 1), COMPLETED (1, 1) },
+    { "slow-body:1", 3.0, { 0, 0 }, COMPLETED (2, 2), COMPLETED (1, 1), COMPLETED (2, 2) },
   };
 #undef UNREACHABLE
 #undef PROTOCOL

@@ -318,8 +318,11 @@ test_feeds_create (Fixture       *f,
   g_assert_cmpstr (header (created, "Location"), ==, location);
   assert_members (created, "id", "ttl", "progress_interval", NULL);
   assert_uuid_v4 (string_member (created, "id"));
-  g_assert_cmpfloat (json_object_get_double_member (object (created), "ttl"), ==, 60);
-  g_assert_cmpfloat (json_object_get_double_member (object (created), "progress_interval"), ==, 2);
+  /* Whole seconds are integers, as in docs/protocol.md. */
+  g_assert_cmpint (json_node_get_value_type (json_object_get_member (object (created), "ttl")),
+                   ==, G_TYPE_INT64);
+  g_assert_cmpint (json_object_get_int_member (object (created), "ttl"), ==, 60);
+  g_assert_cmpint (json_object_get_int_member (object (created), "progress_interval"), ==, 2);
   g_assert_cmpfloat (json_object_get_double_member (object (quiet), "progress_interval"), ==, 0);
   g_assert_cmpfloat (json_object_get_double_member (object (fast), "progress_interval"), ==, 0.5);
   g_assert_cmpstr (string_member (quiet, "id"), !=, string_member (created, "id"));

@@ -47,6 +47,11 @@ guint         vt_test_server_gauge          (VtTestServer       *server,
                                              const char         *name,
                                              guint               expected);
 
+/* The command that runs a spawned program under valgrind when the tests
+ * do (`meson test --setup valgrind` sets VT_VALGRIND), NULL-terminated;
+ * empty otherwise. Prepend it to the program's argv. */
+const char * const *vt_test_valgrind_argv  (void);
+
 /* Raises RLIMIT_NOFILE to its hard limit, for programs that hold a
  * connection per job (the bench, the soak); servers they spawn inherit
  * it. Warns when it cannot. */

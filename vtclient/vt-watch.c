@@ -573,8 +573,9 @@ vt_watch_on_pending (VtWatch    *watch,
     {
       double held = (now_us - watch->sent_us) / (double) G_USEC_PER_SEC;
 
-      /* Held until the wait ran out: ask again at once. */
-      if (held >= watch->long_poll_wait * LONG_POLL_HELD_FRACTION)
+      /* Held until the wait ran out, or the first answer (asked with no
+       * wait): ask again at once. */
+      if (watch->long_poll_wait == 0.0 || held >= watch->long_poll_wait * LONG_POLL_HELD_FRACTION)
         {
           if (vt_watch_elapsed (watch) < watch->options.schedule.max_wait_time)
             vt_watch_send (watch);
@@ -920,6 +921,14 @@ vt_watch_next_uri (VtWatch     *watch,
       if (watch->events_uri == NULL)
         watch->events_uri = vt_protocol_job_events_uri (watch->base_url, watch->job_id);
       uri = g_uri_ref (watch->events_uri);
+    }
+  else if (watch->channel == CHANNEL_LONG_POLL && watch->requests == 1)
+    {
+      /* The first request asks without a wait, so the job's state is
+       * known within a round trip; the held requests follow (a retry
+       * too: a server that spoils quick answers may still hold). */
+      watch->long_poll_wait = 0.0;
+      uri = g_uri_ref (watch->uri);
     }
   else if (watch->channel == CHANNEL_LONG_POLL)
     {
