@@ -276,6 +276,11 @@ test_bound_progress (gconstpointer data)
   g_test_message ("%u updates over %.3f s: %.1f a second", n, seconds, rate);
   g_assert_cmpfloat (seconds, >=, S (0.75));
   g_assert_cmpfloat (rate, >=, 4.0);
+
+  /* On a feed, a job whose progress is watched moves to a feed that
+   * sends progress events: the first feed sends status changes only. */
+  if (channel->server_arg == NULL && channel->strategy != VT_STRATEGY_POLL)
+    g_assert_cmpuint (vt_test_server_requests (server, "/feeds", 2), ==, 2);
 }
 
 /* With progress-rate 0 the progress moves only with the server's answers:

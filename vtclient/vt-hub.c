@@ -66,6 +66,7 @@ host_unref (gpointer data)
 static VtFeed *
 host_get_feed (VtFeedDelivery        delivery,
                const VtWatchOptions *options,
+               double                progress_interval,
                gpointer              data)
 {
   VtHub *hub = data;
@@ -79,7 +80,7 @@ host_get_feed (VtFeedDelivery        delivery,
       HubFeed *known = &g_array_index (hub->feeds, HubFeed, i);
 
       if (known->delivery != delivery || g_strcmp0 (known->token, options->token) != 0 ||
-          known->progress_interval != options->progress_interval)
+          known->progress_interval != progress_interval)
         continue;
 
       /* The server refused to make it: nobody else tries. */
@@ -99,12 +100,12 @@ host_get_feed (VtFeedDelivery        delivery,
       .base_url = vt_server_info_get_base_url (hub->info),
       .token = options->token,
       .request_timeout = options->request_timeout,
-      .progress_interval = options->progress_interval,
+      .progress_interval = progress_interval,
       .delivery = delivery,
     }),
     .delivery = delivery,
     .token = g_strdup (options->token),
-    .progress_interval = options->progress_interval,
+    .progress_interval = progress_interval,
   };
   g_array_append_val (hub->feeds, entry);
 

@@ -91,6 +91,7 @@ struct _VtJob
   double            observed_elapsed;    /* the job's age on the server, or -1 */
   double            speed;               /* progress per second, or -1 */
   GSource          *ticker;
+  gboolean          watched;             /* someone showed interest in progress */
 };
 
 enum {
@@ -111,6 +112,9 @@ static GParamSpec *props[N_PROPS];
 G_DEFINE_FINAL_TYPE (VtJob, vt_job, G_TYPE_OBJECT)
 
 static void vt_job_stop_ticker (VtJob *self);
+static void vt_job_progress_read (VtJob *self);
+static void update_ticker (VtJob *self);
+static void become_watched (VtJob *self);
 
 static void
 vt_job_dispose (GObject *object)
@@ -159,9 +163,11 @@ vt_job_get_property (GObject    *object,
       break;
     case PROP_PROGRESS:
       g_value_set_double (value, self->progress);
+      vt_job_progress_read (self);
       break;
     case PROP_ETA:
       g_value_set_double (value, self->eta);
+      vt_job_progress_read (self);
       break;
     case PROP_RESULT_URL:
       g_value_set_string (value, self->result_url);
@@ -433,6 +439,18 @@ update_progress (VtJob *self)
   set_progress (self, MAX (progress, self->progress), eta);
 }
 
+/* Reading the progress as a property (a binding's first sync, a list
+ * row's expression) is interest too, whoever connected what. */
+static void
+vt_job_progress_read (VtJob *self)
+{
+  if (!self->watched && !self->finished)
+    {
+      become_watched (self);
+      update_ticker (self);
+    }
+}
+
 static gboolean
 on_tick (gpointer user_data)
 {
@@ -466,13 +484,31 @@ is_watched (VtJob *self)
          (self->hooks != NULL && self->hooks->wants_progress (self, self->hooks_data));
 }
 
+/* The first sign of interest in the job's progress: from then on its
+ * watch asks for progress events, and it ticks. */
+static void
+become_watched (VtJob *self)
+{
+  if (self->watched || self->finished)
+    return;
+
+  self->watched = TRUE;
+  if (self->watch != NULL)
+    vt_watch_want_progress (self->watch);
+}
+
 /* Ticks only for a job someone watches, that has something to
  * extrapolate: ten thousand jobs nobody shows cost no timer. */
 static void
 update_ticker (VtJob *self)
 {
-  gboolean wanted = self->progress_rate > 0 && self->have_estimate &&
-                    self->status == VT_STATUS_PENDING && !self->finished && is_watched (self);
+  gboolean wanted;
+
+  if (is_watched (self))
+    become_watched (self);
+
+  wanted = self->progress_rate > 0 && self->have_estimate &&
+           self->status == VT_STATUS_PENDING && !self->finished && self->watched;
 
   if (!wanted)
     {

@@ -32,7 +32,8 @@ typedef struct
   VtStrategy        strategy;
   double            request_timeout;
   double            start_jitter;
-  double            progress_interval;  /* asked of feeds, 0 for none */
+  double            progress_interval;  /* asked of feeds for jobs whose
+                                         * progress is wanted */
   char             *token;
 } VtWatchOptions;
 
@@ -54,10 +55,12 @@ typedef struct
 
   gpointer  (*ref)               (gpointer            host_data);
   void      (*unref)             (gpointer            host_data);
-  /* The shared feed for @delivery and @options' token; %NULL when the
-   * server has none. */
+  /* The shared feed for @delivery, @options' token and a progress
+   * event every @progress_interval seconds (0: status changes only);
+   * %NULL when the server has none. */
   VtFeed   *(*get_feed)          (VtFeedDelivery      delivery,
                                   const VtWatchOptions *options,
+                                  double              progress_interval,
                                   gpointer            host_data);
   /* Where a polling watch with @config polls, by what was learned;
    * %FALSE when nothing is. Asked once, at the first pending poll. */
@@ -126,6 +129,7 @@ void            vt_watch_resume             (VtWatch               *watch,
                                              gboolean               capabilities_known,
                                              VtCapabilities         capabilities);
 void            vt_watch_cancel             (VtWatch               *watch);
+void            vt_watch_want_progress      (VtWatch               *watch);
 gboolean        vt_watch_is_done            (VtWatch               *watch);
 
 const char     *vt_watch_get_job_id         (VtWatch               *watch);

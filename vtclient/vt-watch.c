@@ -70,6 +70,7 @@ struct _VtWatch
   VtFeedDelivery         delivery;     /* CHANNEL_FEED: which feed */
   VtFeed                *feed;         /* while a member of it */
   VtFeedMember           member;
+  gboolean               progress_wanted;  /* its feed sends progress events */
 
   gboolean               started;
   gboolean               parked;       /* waiting for another's first answer */
@@ -888,6 +889,8 @@ static gboolean
 vt_watch_join_feed (VtWatch *watch)
 {
   VtFeed *feed = watch->host->get_feed (watch->delivery, &watch->options,
+                                        watch->progress_wanted ?
+                                        watch->options.progress_interval : 0.0,
                                         watch->host->host_data);
 
   if (feed == NULL)
@@ -1136,6 +1139,40 @@ vt_watch_resume (VtWatch        *watch,
   if (capabilities_known)
     vt_watch_set_capabilities (watch, TRUE, capabilities);
   vt_watch_send (watch);
+}
+
+/*
+ * vt_watch_want_progress:
+ *
+ * Someone watches the job's progress: on a feed, it moves to one that
+ * sends progress events, so that what is extrapolated between answers
+ * is corrected. Jobs nobody watches stay on a feed that tells status
+ * changes only: ten thousand of them cost no event stream's worth of
+ * progress.
+ */
+void
+vt_watch_want_progress (VtWatch *watch)
+{
+  if (watch->done || watch->progress_wanted)
+    return;
+
+  watch->progress_wanted = TRUE;
+  if (watch->channel != CHANNEL_FEED || watch->feed == NULL ||
+      watch->options.progress_interval <= 0)
+    return;
+
+  g_debug ("job %s: its progress is watched, to a feed with progress events",
+           vt_watch_name (watch));
+  vt_watch_leave_feed (watch);
+  /* The move is the feed's business, not one of the watch's requests. */
+  if (!vt_watch_join_feed (watch))
+    {
+      vt_timer_heap_cancel (watch->host->timers, &watch->deadline);
+      if (vt_watch_fall_back (watch))
+        vt_watch_send (watch);
+      else
+        vt_watch_give_up (watch);
+    }
 }
 
 /* Whether the channel depends on what the server offers: a watch that
