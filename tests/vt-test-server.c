@@ -19,12 +19,36 @@ struct _VtTestServer
   char        *url;
 };
 
+#ifdef VT_INSTALLED_TESTS
+/* An installed test runs the vt-server on PATH (what the installation put
+ * there, or a staged tree put first), else the one installed beside it. */
+static const char *
+installed_server_path (void)
+{
+  static char *path;
+
+  if (g_once_init_enter (&path))
+    {
+      char *found = g_find_program_in_path ("vt-server");
+
+      g_once_init_leave (&path, found != NULL ? found : g_strdup (VT_SERVER_INSTALLED_PATH));
+    }
+  return path;
+}
+#endif
+
 const char *
 vt_test_server_get_path (void)
 {
   const char *path = g_getenv ("VT_SERVER_PATH");
 
-  return path != NULL ? path : VT_SERVER_BUILD_PATH;
+  if (path != NULL)
+    return path;
+#ifdef VT_INSTALLED_TESTS
+  return installed_server_path ();
+#else
+  return VT_SERVER_BUILD_PATH;
+#endif
 }
 
 const char * const *
