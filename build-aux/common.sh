@@ -22,12 +22,22 @@ vt_packages=(
   gir1.2-soup-3.0 gir1.2-json-1.0 gjs python3 python3-gi
   # the API reference
   gi-docgen
+  # the Vala binding (vapigen) and the Vala example (valac)
+  valac
   # TLS and proxy modules for GIO (libsoup warns without them), memory checks
   glib-networking valgrind
   # clang's sanitizer and libFuzzer runtimes (build-aux/run-sanitizers)
   libclang-rt-14-dev
   # vt-bench's PNG plot
   libcairo2-dev
+  # the aiohttp rows of tests/bench/run-scale (the anchor script) and
+  # tests/bench/vt-hold-many.py (10,000 held requests); run-scale --perf
+  python3-aiohttp linux-perf
+  # the installed tests' runner (build-aux/run-installed-tests)
+  gnome-desktop-testing
+  # vt-jobs, the GTK 4 example, and its test on an X server: Xvfb, a font
+  # for its text, GdkPixbuf from Python to read its screenshots
+  libgtk-4-dev xvfb fonts-dejavu-core gir1.2-gdkpixbuf-2.0
 )
 
 vt_install_deps () {

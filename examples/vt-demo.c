@@ -9,15 +9,34 @@
  * GET /status, as in the original test, or job ID with --job. Exits with 0
  * when the job completed, 1 otherwise.
  *
+ * When stdout is a terminal (and TERM is not "dumb"), the status lines give
+ * way to one live line, redrawn in place with a carriage return: a bar of
+ * the job's progress, the percentage, the ETA and the status, as the
+ * client's progress-changed signal reports them. The final status is
+ * printed on its own line either way.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <vtclient.h>
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ANNOUNCE_PREFIX "vt-server listening on "
+#define BAR_WIDTH 30
+
+/* What the live line shows; the plain form uses none of it. */
+typedef struct
+{
+  gboolean live;
+  VtStatus status;
+  double   progress;  /* 0-1, or -1 before the server gave one */
+  double   eta;       /* seconds, or -1 when unknown */
+  GString *drawn;     /* the line last drawn, not drawn twice */
+} Display;
 
 static const char *
 status_nick (VtStatus status)
@@ -113,13 +132,91 @@ stop_server (GSubprocess *server)
   g_subprocess_wait (server, NULL, NULL);
 }
 
+/* A terminal that can take a carriage return and an erase-line. */
+static gboolean
+stdout_is_live_terminal (void)
+{
+  const char *term = g_getenv ("TERM");
+
+  return isatty (STDOUT_FILENO) && g_strcmp0 (term, "dumb") != 0;
+}
+
+/* "[=========>           ]  42%  ETA 3.1 s  pending", redrawn over the
+ * previous one: \r goes back to the start of the line, \033[K erases what
+ * a longer previous line left. */
+static void
+display_draw (Display *display)
+{
+  double fraction = CLAMP (display->progress, 0.0, 1.0);
+  int filled = (int) (fraction * BAR_WIDTH + 0.5);
+  g_autoptr(GString) line = g_string_new ("\r[");
+
+  for (int i = 0; i < BAR_WIDTH; i++)
+    g_string_append_c (line, i < filled ? '=' : (i == filled ? '>' : ' '));
+  g_string_append_c (line, ']');
+  if (display->progress >= 0)
+    g_string_append_printf (line, " %3d%%", (int) (fraction * 100));
+  else
+    g_string_append (line, "   -%");
+  if (display->eta >= 0)
+    g_string_append_printf (line, "  ETA %.1f s", display->eta);
+  else
+    g_string_append (line, "  ETA -");
+  g_string_append_printf (line, "  %s\033[K", status_nick (display->status));
+
+  if (g_string_equal (line, display->drawn))
+    return;
+  g_string_assign (display->drawn, line->str);
+  fputs (line->str, stdout);
+  fflush (stdout);
+}
+
 static void
 on_status_changed (VtClient   *client,
                    const char *job_id,
                    VtStatus    status,
                    gpointer    user_data)
 {
-  g_print ("Status Updated: %s\n", status_nick (status));
+  Display *display = user_data;
+
+  if (!display->live)
+    {
+      g_print ("Status Updated: %s\n", status_nick (status));
+      return;
+    }
+
+  display->status = status;
+  if (status == VT_STATUS_COMPLETED)
+    {
+      display->progress = 1.0;
+      display->eta = 0.0;
+    }
+  display_draw (display);
+}
+
+static void
+on_progress_changed (VtClient   *client,
+                     const char *job_id,
+                     double      progress,
+                     double      eta,
+                     gpointer    user_data)
+{
+  Display *display = user_data;
+
+  if (!display->live)
+    return;
+
+  display->progress = progress;
+  display->eta = eta;
+  display_draw (display);
+}
+
+/* Ends the live line, so that what follows starts on a line of its own. */
+static void
+display_finish (Display *display)
+{
+  if (display->live)
+    g_print ("\n");
 }
 
 int
@@ -147,6 +244,8 @@ main (int   argc,
   g_autoptr(VtClient) client = NULL;
   g_autoptr(GSubprocess) server = NULL;
   VtStatus status = VT_STATUS_PENDING;
+  g_autoptr(GString) drawn = g_string_new (NULL);
+  Display display = { stdout_is_live_terminal (), VT_STATUS_PENDING, -1, -1, drawn };
   const char *host;
   int port;
 
@@ -192,8 +291,10 @@ main (int   argc,
     }
 
   client = vt_client_new (url);
-  g_signal_connect (client, "status-changed", G_CALLBACK (on_status_changed), NULL);
+  g_signal_connect (client, "status-changed", G_CALLBACK (on_status_changed), &display);
+  g_signal_connect (client, "progress-changed", G_CALLBACK (on_progress_changed), &display);
   status = vt_client_get_status (client, job_id, NULL, &error);
+  display_finish (&display);
   if (error != NULL)
     g_printerr ("vt-demo: %s\n", error->message);
   else

@@ -17,11 +17,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "vts-faults.h"
 #include "vts-feed.h"
@@ -40,6 +42,7 @@ typedef struct
   double    eta_noise;
   char     *seed;
   gboolean  plain;
+  gboolean  no_feeds;
   char    **faults;
   char     *token;
   char     *rate_limit;
@@ -111,6 +114,8 @@ parse_options (VtsOptions        *options,
       "Scale each job's eta by a factor drawn once from [1-F, 1+F]", "F" },
     { "seed", 0, 0, G_OPTION_ARG_STRING, &options->seed,
       "Seed every random decision, for reproducible runs", "N" },
+    { "no-feeds", 0, 0, G_OPTION_ARG_NONE, &options->no_feeds,
+      "Offer no feeds, only the per-job extensions (hints, long-polls, events)", NULL },
     { "plain", 0, 0, G_OPTION_ARG_NONE, &options->plain,
       "Speak only the classic protocol: no hints, long-polls, events or metrics", NULL },
     { "faults", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->faults,
@@ -259,6 +264,8 @@ vts_server_init (VtsServer         *server,
   server->metrics = vts_metrics_new ();
   server->routes = vts_routes_new (server->store, server->metrics, options->plain);
   vts_routes_set_feed_ttl (server->routes, options->feed_ttl);
+  if (options->no_feeds)
+    vts_routes_disable_feeds (server->routes);
 
   return TRUE;
 }
@@ -312,9 +319,33 @@ resolve_host (const char  *host,
   return g_inet_socket_address_new (addresses->data, port);
 }
 
+/* Every held long-poll and open stream is a socket: the usual soft limit
+ * of 1,024 descriptors would refuse the 1,021st client (accept() fails
+ * with EMFILE and libsoup drops the connection). Raised to the hard limit,
+ * which only root can raise further; says nothing unless it fails. */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    {
+      g_printerr ("vt-server: cannot read the open-file limit: %s\n", g_strerror (errno));
+      return;
+    }
+  if (limit.rlim_cur == limit.rlim_max)
+    return;
+
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+    g_printerr ("vt-server: cannot raise the open-file limit to %llu: %s\n",
+                (unsigned long long) limit.rlim_max, g_strerror (errno));
+}
+
 /* Thousands of clients connect at once in the benchmarks and the soak;
  * GSocket's default backlog of 10 would make the kernel drop most of
- * their SYNs and the clients retry a second later. */
+ * their SYNs and the clients retry a second later. The kernel caps it at
+ * net.core.somaxconn (4096 by default since Linux 5.4; see README.md). */
 #define LISTEN_BACKLOG 4096
 
 static GSocket *
@@ -403,6 +434,7 @@ main (int   argc,
   guint sigterm_id, sigint_id;
   int status = 0;
 
+  raise_fd_limit ();
   if (!parse_options (&options, &argc, &argv, &error) ||
       !vts_server_init (&server, &options, &error))
     {

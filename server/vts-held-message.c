@@ -7,19 +7,23 @@
  * client hanging up. libsoup does not watch the socket of a paused
  * message, so a client that hangs up would go unnoticed until the next
  * write; the held message watches the socket itself and, on end of file,
- * takes the connection away from libsoup and closes it.
+ * takes the connection away from libsoup and closes it. The watch is one
+ * entry of the server's one epoll set
+ * (vts-socket-watch.c), not a GSource of its own.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "vts-held-message.h"
 
+#include "vts-socket-watch.h"
+
 struct _VtsHeldMessage
 {
   SoupServerMessage     *msg;
   VtsHeldMessageGoneFunc  gone;
   gpointer               user_data;
-  GSource               *socket_watch;
+  VtsSocketWatch         socket_watch;
   gulong                 disconnected_id;
   gulong                 finished_id;
 };
@@ -29,11 +33,7 @@ vts_held_message_stop_watching (VtsHeldMessage *self)
 {
   g_clear_signal_handler (&self->disconnected_id, self->msg);
   g_clear_signal_handler (&self->finished_id, self->msg);
-  if (self->socket_watch != NULL)
-    {
-      g_source_destroy (self->socket_watch);
-      g_clear_pointer (&self->socket_watch, g_source_unref);
-    }
+  vts_socket_watch_stop (&self->socket_watch);
 }
 
 static void
@@ -44,41 +44,21 @@ vts_held_message_on_gone (VtsHeldMessage *self)
   self->gone (self->user_data);
 }
 
-/* TRUE when the peer closed its side or the socket failed; FALSE when it
- * merely sent more bytes (a pipelined request, a TLS record), which we
- * must leave for libsoup to read. */
-static gboolean
-peer_has_closed (GSocket *socket)
-{
-  g_autoptr(GError) error = NULL;
-  char byte;
-  GInputVector vector = { &byte, 1 };
-  int flags = G_SOCKET_MSG_PEEK;
-  gssize n;
-
-  n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL,
-                                &flags, NULL, &error);
-  if (n < 0)
-    return !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
-
-  return n == 0;
-}
-
-static gboolean
-vts_held_message_on_socket_ready (GSocket      *socket,
-                                 GIOCondition  condition,
-                                 gpointer      user_data)
+static void
+vts_held_message_on_socket_ready (VtsSocketWatch *watch,
+                                 gpointer        user_data)
 {
   VtsHeldMessage *self = user_data;
   g_autoptr(SoupServerMessage) msg = g_object_ref (self->msg);
   g_autoptr(GIOStream) stream = NULL;
+  GSocket *socket = soup_server_message_get_socket (msg);
 
-  if (!peer_has_closed (socket))
+  if (socket == NULL || !vts_socket_peer_has_closed (socket))
     {
       /* Readable with data: watching on would spin. Shutdown or the
        * owner's own timeout still ends the exchange. */
-      g_clear_pointer (&self->socket_watch, g_source_unref);
-      return G_SOURCE_REMOVE;
+      vts_socket_watch_stop (watch);
+      return;
     }
 
   /* Stealing makes the message emit ::disconnected, which reaches
@@ -86,8 +66,6 @@ vts_held_message_on_socket_ready (GSocket      *socket,
   stream = soup_server_message_steal_connection (msg);
   if (stream != NULL)
     g_io_stream_close (stream, NULL, NULL);
-
-  return G_SOURCE_REMOVE;
 }
 
 /*
@@ -110,6 +88,7 @@ vts_held_message_new (SoupServerMessage     *msg,
   g_return_val_if_fail (gone != NULL, NULL);
 
   self = g_new0 (VtsHeldMessage, 1);
+  vts_socket_watch_init (&self->socket_watch);
   self->msg = g_object_ref (msg);
   self->gone = gone;
   self->user_data = user_data;
@@ -128,14 +107,7 @@ vts_held_message_new (SoupServerMessage     *msg,
 
   socket = soup_server_message_get_socket (msg);
   if (socket != NULL)
-    {
-      self->socket_watch = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-      g_source_set_name (self->socket_watch, "[vt-server] held message socket");
-      g_source_set_callback (self->socket_watch,
-                             G_SOURCE_FUNC (vts_held_message_on_socket_ready),
-                             self, NULL);
-      g_source_attach (self->socket_watch, g_main_context_get_thread_default ());
-    }
+    vts_socket_watch_start (&self->socket_watch, socket, vts_held_message_on_socket_ready, self);
 
   return self;
 }

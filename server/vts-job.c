@@ -3,13 +3,17 @@
  * A job is decided entirely when it is created: its duration, its outcome
  * and the noise on its eta never change afterwards, so asking twice never
  * re-rolls anything. Its state is computed lazily from the monotonic clock
- * (created + duration); a ready-time source additionally fires at the
- * exact end so that long-polls and event streams hear about it at once.
+ * (created + duration); a timer on the server's one heap (vts-timer.c)
+ * additionally fires at the exact end so that long-polls, event streams
+ * and feeds hear about it at once. A GSource per job would cost every
+ * main-loop iteration a look at every pending job.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "vts-job.h"
+
+#include "vts-timer.h"
 
 #include <math.h>
 
@@ -27,7 +31,7 @@ struct _VtsJob
   char       *target_language;
   char       *message;        /* nullable: the reason given for an error */
 
-  GSource    *end_source;
+  VtsTimer    end_timer;
 };
 
 enum {
@@ -74,11 +78,7 @@ vts_job_finalize (GObject *object)
 {
   VtsJob *self = VTS_JOB (object);
 
-  if (self->end_source != NULL)
-    {
-      g_source_destroy (self->end_source);
-      g_source_unref (self->end_source);
-    }
+  vts_timer_cancel (&self->end_timer);
   g_free (self->id);
   g_free (self->source_url);
   g_free (self->target_language);
@@ -111,29 +111,12 @@ vts_job_init (VtsJob *self)
 {
 }
 
-static gboolean
-vts_job_end_dispatch (GSource     *source,
-                     GSourceFunc  callback,
-                     gpointer     user_data)
+/* At the exact monotonic instant the lazy state flips. */
+static void
+vts_job_on_end (VtsTimer *timer,
+               gpointer  user_data)
 {
-  return callback (user_data);
-}
-
-/* A bare source with a ready time: unlike a timeout it fires at an exact
- * monotonic instant, which is the instant the lazy state flips. */
-static GSourceFuncs vts_job_end_source_funcs = {
-  .dispatch = vts_job_end_dispatch,
-};
-
-static gboolean
-vts_job_on_end (gpointer user_data)
-{
-  VtsJob *self = user_data;
-
-  g_clear_pointer (&self->end_source, g_source_unref);
-  g_signal_emit (self, signals[CHANGED], 0);
-
-  return G_SOURCE_REMOVE;
+  g_signal_emit (user_data, signals[CHANGED], 0);
 }
 
 VtsJob *
@@ -163,14 +146,9 @@ vts_job_new (const char *id,
   self->source_url = g_strdup (source_url);
   self->target_language = g_strdup (target_language);
 
+  vts_timer_init (&self->end_timer, vts_job_on_end, self);
   if (vts_job_get_state (self, g_get_monotonic_time ()) == VTS_JOB_STATE_PENDING)
-    {
-      self->end_source = g_source_new (&vts_job_end_source_funcs, sizeof (GSource));
-      g_source_set_name (self->end_source, "[vt-server] job end");
-      g_source_set_ready_time (self->end_source, self->created_mono + self->duration);
-      g_source_set_callback (self->end_source, vts_job_on_end, self, NULL);
-      g_source_attach (self->end_source, g_main_context_get_thread_default ());
-    }
+    vts_timer_schedule (&self->end_timer, self->created_mono + self->duration);
 
   return self;
 }

@@ -21,6 +21,9 @@
 #include <string.h>
 
 #define VTS_CAPABILITIES "hints, long-poll, events, feeds"
+/* --no-feeds: a server of the extensions before feeds, for tests of the
+ * per-job channels clients fall back to. */
+#define VTS_CAPABILITIES_NO_FEEDS "hints, long-poll, events"
 
 /* Deeper JSON than any job needs: refused before json-glib's recursive
  * parser could be made to exhaust the stack. */
@@ -33,6 +36,7 @@ struct _VtsRoutes
   VtsJobStore *store;
   VtsMetrics  *metrics;
   gboolean    plain;
+  gboolean    no_feeds;
   char       *base_url;   /* nullable until the server listens */
   VtsJobFormat format;     /* what every job document follows */
   VtsFeeds    *feeds;
@@ -216,6 +220,15 @@ vts_routes_new (VtsJobStore *store,
 }
 
 /* --feed-ttl: how long an unused feed lives, for tests. */
+/* Turns feeds off: their routes answer 404 and are not announced. */
+void
+vts_routes_disable_feeds (VtsRoutes *self)
+{
+  g_return_if_fail (VTS_IS_ROUTES (self));
+
+  self->no_feeds = TRUE;
+}
+
 void
 vts_routes_set_feed_ttl (VtsRoutes *self,
                         double     seconds)
@@ -299,6 +312,46 @@ typedef JsonNode *(*VtsDocumentFunc) (VtsRoutes *self,
                                      VtsJob    *job,
                                      gint64     now);
 
+/* Whether If-None-Match (a list of entity tags, or "*") names @etag,
+ * compared weakly (RFC 9110, 13.1.2): "W/" prefixes do not count. */
+static gboolean
+etag_listed (const char *if_none_match,
+             const char *etag)
+{
+  g_auto(GStrv) tags = g_strsplit (if_none_match, ",", -1);
+  const char *opaque = g_str_has_prefix (etag, "W/") ? etag + 2 : etag;
+
+  for (guint i = 0; tags[i] != NULL; i++)
+    {
+      const char *tag = g_strstrip (tags[i]);
+
+      if (g_str_has_prefix (tag, "W/"))
+        tag += 2;
+      if (g_str_equal (tag, "*") || g_str_equal (tag, opaque))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* A weak validator that changes only when the job's status does: a
+ * pending job's progress moves, but a poll that sends it back learns
+ * nothing new but the hints, which a 304 carries too. GET and HEAD
+ * only, and none under --plain. */
+static char *
+job_etag (VtsRoutes          *self,
+          SoupServerMessage *msg,
+          VtsJob             *job,
+          gint64             now)
+{
+  const char *method = soup_server_message_get_method (msg);
+
+  if (self->plain || (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD))
+    return NULL;
+
+  return g_strdup_printf ("W/\"%s\"", vts_job_state_to_string (vts_job_get_state (job, now)));
+}
+
 static void
 respond_job_as (VtsRoutes          *self,
                 SoupServerMessage *msg,
@@ -306,8 +359,28 @@ respond_job_as (VtsRoutes          *self,
                 VtsDocumentFunc     document)
 {
   gint64 now = g_get_monotonic_time ();
-  g_autoptr(JsonNode) node = document (self, job, now);
+  g_autofree char *etag = job_etag (self, msg, job, now);
+  g_autoptr(JsonNode) node = NULL;
 
+  if (etag != NULL)
+    {
+      const char *if_none_match = soup_message_headers_get_list (soup_server_message_get_request_headers (msg),
+                                                                 "If-None-Match");
+
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "ETag", etag);
+      if (if_none_match != NULL && etag_listed (if_none_match, etag))
+        {
+          soup_server_message_set_status (msg, SOUP_STATUS_NOT_MODIFIED, NULL);
+          /* No body, and no length for one: a 304's would have to be the
+           * 200's (RFC 9110, 8.6). */
+          soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg),
+                                             SOUP_ENCODING_NONE);
+          add_retry_after (self, msg, job, now);
+          return;
+        }
+    }
+
+  node = document (self, job, now);
   vts_response_json (msg, SOUP_STATUS_OK, node);
   add_retry_after (self, msg, job, now);
 }
@@ -706,8 +779,13 @@ start_stream (VtsRoutes          *self,
   stream = vts_event_stream_new (msg, (VtsJob * const *) jobs->pdata, jobs->len,
                                 &self->format, last_event_id (msg),
                                 on_stream_done, self);
+  /* An open stream has its connection taken from libsoup, which then
+   * counts nothing: count it here. */
   if (stream != NULL)
-    g_hash_table_add (self->streams, stream);
+    {
+      g_hash_table_add (self->streams, stream);
+      vts_metrics_count (self->metrics, msg);
+    }
 }
 
 /* GET /jobs/{id}/events */
@@ -763,6 +841,17 @@ handle_events (VtsRoutes          *self,
 
 /* Feeds */
 
+/* Seconds as an integer when they are one: "ttl": 60, not 60.0. */
+static void
+add_seconds_value (JsonBuilder *builder,
+                   double       seconds)
+{
+  if (seconds == floor (seconds) && fabs (seconds) < 1e15)
+    json_builder_add_int_value (builder, (gint64) seconds);
+  else
+    json_builder_add_double_value (builder, seconds);
+}
+
 /* POST /feeds */
 static void
 handle_post_feeds (VtsRoutes          *self,
@@ -795,9 +884,9 @@ handle_post_feeds (VtsRoutes          *self,
   json_builder_set_member_name (builder, "id");
   json_builder_add_string_value (builder, vts_feed_get_id (feed));
   json_builder_set_member_name (builder, "ttl");
-  json_builder_add_double_value (builder, vts_feeds_get_ttl (self->feeds));
+  add_seconds_value (builder, vts_feeds_get_ttl (self->feeds));
   json_builder_set_member_name (builder, "progress_interval");
-  json_builder_add_double_value (builder, interval);
+  add_seconds_value (builder, interval);
   json_builder_end_object (builder);
   answer = json_builder_get_root (builder);
 
@@ -899,6 +988,8 @@ handle_feed_events (VtsRoutes          *self,
                     const VtsRequest   *request)
 {
   vts_feed_open_stream (request->feed, msg, last_event_id (msg));
+  /* Its connection is taken from libsoup, which then counts nothing. */
+  vts_metrics_count (self->metrics, msg);
 }
 
 /* GET /feeds/{fid}?after=N&wait=S */
@@ -948,7 +1039,8 @@ handle_capabilities (VtsRoutes          *self,
   for (guint i = 0; i < G_N_ELEMENTS (features); i++)
     {
       json_builder_set_member_name (builder, features[i]);
-      json_builder_add_boolean_value (builder, TRUE);
+      json_builder_add_boolean_value (builder,
+                                      !self->no_feeds || strcmp (features[i], "feeds") != 0);
     }
   json_builder_set_member_name (builder, "max_wait");
   json_builder_add_int_value (builder, VTS_ROUTES_MAX_WAIT);
@@ -1031,7 +1123,8 @@ vts_routes_handle (VtsRoutes          *self,
   g_return_if_fail (VTS_IS_ROUTES (self));
 
   route = find_route (path, &id);
-  if (route == NULL || (route->extension && self->plain))
+  if (route == NULL || (route->extension && self->plain) ||
+      (self->no_feeds && g_str_has_prefix (route->pattern, "/feeds")))
     {
       vts_response_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "No such resource");
       return;
@@ -1079,7 +1172,8 @@ on_request_started (SoupServer        *server,
 
   if (!self->plain)
     soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                  "Vt-Capabilities", VTS_CAPABILITIES);
+                                  "Vt-Capabilities",
+                                  self->no_feeds ? VTS_CAPABILITIES_NO_FEEDS : VTS_CAPABILITIES);
 }
 
 static void

@@ -25,6 +25,7 @@ G_DECLARE_FINAL_TYPE (VtsRoutes, vts_routes, VTS, ROUTES, GObject)
 VtsRoutes   *vts_routes_new                (VtsJobStore        *store,
                                           VtsMetrics         *metrics,
                                           gboolean           plain);
+void        vts_routes_disable_feeds      (VtsRoutes          *self);
 void        vts_routes_set_feed_ttl       (VtsRoutes          *self,
                                           double             seconds);
 void        vts_routes_set_base_url       (VtsRoutes          *self,

@@ -5,33 +5,28 @@
 
 #include "vt-test-fixture.h"
 
-/* vt-server offers feeds: the first job's plain GET reveals them, and the
- * job joins one; the second job joins straight away, without a GET. The
- * feed's event stream is left out of the counts: vt-server counts a
- * request once it has answered it, and a feed's stream is closed, not
- * answered. */
+/* A server of the per-job extensions only: one stream per job. */
 static void
 test_channel_auto_learns_capabilities (void)
 {
-  g_autoptr(VtTestServer) server = vt_test_server_start_delay (0.3, NULL);
+  g_autoptr(VtTestServer) server = vt_test_server_start_delay (0.3, "--no-feeds", NULL);
   g_autoptr(VtClient) client = vt_test_fast_client (server, VT_STRATEGY_AUTO);
   g_autofree char *first = vt_test_submit (client);
   g_autofree char *second = vt_test_submit (client);
   VtObserved observed;
 
+  /* First job: a plain GET reveals the event streams, then one stream. */
   vt_test_follow_completed (client, first, &observed);
   vt_observed_assert_pending_then (&observed, VT_STATUS_COMPLETED);
   g_assert_cmpuint (vt_test_server_requests (server, "/jobs/{id}", 1), ==, 1);
-  g_assert_cmpuint (vt_test_server_requests (server, "/feeds", 1), ==, 1);
-  g_assert_cmpuint (vt_test_server_requests (server, "/feeds/{fid}/jobs", 1), ==, 1);
-  g_assert_cmpuint (vt_test_server_requests (server, "/jobs/{id}/events", 0), ==, 0);
+  g_assert_cmpuint (vt_test_server_requests (server, "/jobs/{id}/events", 1), ==, 1);
 
   /* Second job (created with the first, so it may have ended already):
-   * straight to a feed. */
+   * straight to the stream. */
   vt_test_follow_completed (client, second, &observed);
   vt_observed_clear (&observed);
   g_assert_cmpuint (vt_test_server_requests (server, "/jobs/{id}", 1), ==, 1);
-  g_assert_cmpuint (vt_test_server_requests (server, "/feeds/{fid}/jobs", 2), ==, 2);
+  g_assert_cmpuint (vt_test_server_requests (server, "/jobs/{id}/events", 2), ==, 2);
 }
 
 static void

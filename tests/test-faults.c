@@ -293,7 +293,9 @@ test_cell (gconstpointer data)
   g_autofree char *id = create_job (state, JOB_DURATION);
   g_autofree char *job_path = g_strconcat ("/jobs/", id, NULL);
   g_autoptr(VtTestServer) server =
-    vt_test_server_start ("--state", state, "--seed", "11", "--faults", cell->fault, NULL);
+    vt_test_server_start ("--state", state, "--seed", "11", "--faults", cell->fault,
+                          /* The per-job channels: a feed is no job's route. */
+                          "--no-feeds", NULL);
   g_autoptr(VtTestProxy) proxy = vt_test_proxy_new (vt_test_server_get_url (server));
   g_autoptr(VtClient) client = vt_client_new (vt_test_proxy_get_url (proxy));
   g_autoptr(GError) error = NULL;
@@ -384,6 +386,7 @@ main (int   argc,
 #define UNREACHABLE(min, max) { 0, VT_CLIENT_ERROR_UNREACHABLE, min, max }
 #define PROTOCOL(min, max)    { 0, VT_CLIENT_ERROR_PROTOCOL, min, max }
 #define COMPLETED(min, max)   { VT_STATUS_COMPLETED, -1, min, max }
+#define TIMEOUT(min, max)     { VT_STATUS_TIMEOUT, -1, min, max }
 #define HTTP(min, max)        { 0, VT_CLIENT_ERROR_HTTP, min, max }
   static const struct
   {
@@ -416,36 +419,44 @@ main (int   argc,
     { "hang:1", 0.25, { 1, REQUEST_TIMEOUT },
       UNREACHABLE (4, MAX_ATTEMPTS), UNREACHABLE (4, MAX_ATTEMPTS), UNREACHABLE (1, 2) },
     /* Unreadable bodies: three in a row are the server's answer. Held
-     * answers are not spoiled: one request follows the job to its end. */
-    { "garbage:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), COMPLETED (1, 1) },
-    /* 10 MB, refused on its Content-Length. */
-    { "huge:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), COMPLETED (1, 1) },
-    { "no-status:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), COMPLETED (1, 1) },
-    /* One redirect to the same resource is followed, for that request;
-     * each hop is one of the watch's requests, so each poll costs two
-     * (twice the attempts, room for them); a held request sees the end
-     * after its one redirect. */
-    { "redirect:1", 0.25, { 0, 0 },
-      COMPLETED (2, 2 * MAX_ATTEMPTS), COMPLETED (2, 2), COMPLETED (2, 2),
-      2 * MAX_ATTEMPTS, check_redirected_once },
+     * answers are not spoiled: a stream follows the job to its end. A
+     * long-poll's first request asks with no wait, is spoiled, and its
+     * Retry-After (1 s) takes the next past the job's end: answered at
+     * once, spoiled too. */
+    { "garbage:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), PROTOCOL (3, 3) },
+    /* 10 MB, refused on its Content-Length, headers unread: the retry
+     * after a long-poll's first request is soon, and held. */
+    { "huge:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), COMPLETED (2, 2) },
+    { "no-status:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), PROTOCOL (3, 3) },
+    /* One redirect to the same resource is followed, for that request
+     * (the job's URL and the redirected one take turns), each hop one of
+     * the watch's requests: with 4 attempts, 2 polls 0.1 s apart spend
+     * them well before the job's end at 0.4 s; a stream sees the end
+     * after one hop, a long-poll after two (its first request asked with
+     * no wait, then the held one). */
+    { "redirect:1", 0.25, { 0, 0 }, TIMEOUT (4, 4), COMPLETED (2, 2), COMPLETED (4, 4), 4,
+      check_redirected_once },
     /* A loop: every hop counts against max-attempts; five redirects in a
      * row are followed, the sixth answer is a failed attempt, retried
      * from the job's own URL: the watch makes exactly its 8 requests and
-     * fails with a redirect error. */
+     * fails with the redirect error. */
     { "redirect-loop:1", 0.25, { 0, 0 },
       HTTP (MAX_ATTEMPTS, MAX_ATTEMPTS), HTTP (MAX_ATTEMPTS, MAX_ATTEMPTS),
       HTTP (MAX_ATTEMPTS, MAX_ATTEMPTS), 0, check_redirect_chains },
     /* A body dribbled over a second: slower than a 0.25 s request
-     * timeout, which ends each request as a hang does... */
+     * timeout, which ends each request as a hang does (a long-poll's
+     * first, asked with no wait; the held one after it is not
+     * spoiled)... */
     { "slow-body:1", 0.25, { 1, REQUEST_TIMEOUT },
-      UNREACHABLE (4, MAX_ATTEMPTS), COMPLETED (1, 1), COMPLETED (1, 1) },
+      UNREACHABLE (4, MAX_ATTEMPTS), COMPLETED (1, 1), COMPLETED (2, 2) },
     /* ...and inside a 3 s one: the first answer says pending, the second,
      * a second later, completed. */
-    { "slow-body:1", 3.0, { 0, 0 }, COMPLETED (2, 2), COMPLETED (1, 1), COMPLETED (1, 1) },
+    { "slow-body:1", 3.0, { 0, 0 }, COMPLETED (2, 2), COMPLETED (1, 1), COMPLETED (2, 2) },
   };
 #undef UNREACHABLE
 #undef PROTOCOL
 #undef COMPLETED
+#undef TIMEOUT
 #undef HTTP
   static const char *sometimes[] = {
     "status=503:0.5", "retry-after=429:0.3", "reset:0.5", "hang:0.3", "garbage:0.5",

@@ -5,6 +5,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vt-server-test-utils.h"
@@ -64,34 +65,128 @@ test_token (Fixture       *f,
   }
 }
 
+/* Parses RateLimit: "default";r=R;t=T. */
+static void
+parse_rate_limit (Response *r,
+                  guint    *remaining,
+                  guint    *reset)
+{
+  const char *field = header (r, "RateLimit");
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autoptr(GRegex) regex = g_regex_new ("^\"default\";r=(\\d+);t=(\\d+)$", 0, 0, NULL);
+  g_autofree char *r_text = NULL;
+  g_autofree char *t_text = NULL;
+
+  g_assert_nonnull (field);
+  if (!g_regex_match (regex, field, 0, &match))
+    g_error ("RateLimit: %s", field);
+  r_text = g_match_info_fetch (match, 1);
+  t_text = g_match_info_fetch (match, 2);
+  *remaining = atoi (r_text);
+  *reset = atoi (t_text);
+}
+
 static void
 test_rate_limit (Fixture       *f,
                  gconstpointer  data)
 {
-  guint n_ok = 0, n_limited = 0;
+  guint n_ok = 0, remaining = 0, reset = 0;
+  gint64 start = g_get_monotonic_time ();
+  double window;
+  g_autoptr(Response) limited = NULL;
+  g_autoptr(Response) health = NULL;
 
-  /* A burst of twenty: the bucket holds three, refilled at three a second. */
-  for (guint i = 0; i < 20; i++)
+  /* A burst: the bucket holds three, refilled at three a second. */
+  for (guint i = 0; i < 20 && limited == NULL; i++)
     {
-      g_autoptr(Response) r = fetch (f, "GET", "/status", NULL);
-      g_autoptr(Response) health = fetch (f, "GET", "/health", NULL);
+      Response *r = fetch (f, "GET", "/status", NULL);
 
-      g_assert_cmpuint (health->status, ==, SOUP_STATUS_OK);
-      if (i < 3)
-        g_assert_cmpuint (r->status, ==, SOUP_STATUS_OK);
-      if (r->status == SOUP_STATUS_OK)
+      g_assert_cmpstr (header (r, "RateLimit-Policy"), ==, "\"default\";q=3;w=1");
+      parse_rate_limit (r, &remaining, &reset);
+      if (r->status != SOUP_STATUS_OK)
         {
-          n_ok++;
-          continue;
+          limited = r;
+          break;
         }
+      /* A full bucket of three: two left after the first request. */
+      if (n_ok == 0)
+        g_assert_cmpuint (remaining, ==, 2);
+      g_assert_cmpuint (reset, ==, 1);
+      n_ok++;
+      response_free (r);
+    }
+  window = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
 
-      assert_json_error (r, 429, "too-many-requests");
-      g_assert_cmpstr (header (r, "Retry-After"), ==, "1");
-      n_limited++;
+  /* Exactly the bucket before the first 429, plus what refilled while
+   * the burst went on: a third of a second per request. */
+  g_assert_nonnull (limited);
+  g_assert_cmpuint (n_ok, >=, 3);
+  g_assert_cmpuint (n_ok, <=, 3 + (guint) (window * 3));
+  if (window < 1.0 / 3)
+    g_assert_cmpuint (n_ok, ==, 3);
+
+  assert_json_error (limited, 429, "too-many-requests");
+  g_assert_cmpstr (header (limited, "Retry-After"), ==, "1");
+  g_assert_cmpuint (remaining, ==, 0);
+  /* The draft: Retry-After no earlier than the end of the window. */
+  g_assert_cmpuint (reset, ==, 1);
+
+  /* The health check is not limited, and says nothing of limits. */
+  health = fetch (f, "GET", "/health", NULL);
+  g_assert_cmpuint (health->status, ==, SOUP_STATUS_OK);
+  g_assert_null (header (health, "RateLimit"));
+  g_assert_null (header (health, "RateLimit-Policy"));
+}
+
+static ServerArgs with_slow_rate_limit = { "--rate-limit", "30/m", NULL };
+
+static void
+test_rate_limit_per_minute (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(Response) first = fetch (f, "GET", "/status", NULL);
+  g_autoptr(Response) second = fetch (f, "GET", "/status", NULL);
+  guint remaining = 0, reset = 0;
+
+  /* One second's worth is half a request: the bucket holds one, and
+   * takes 2 s to refill. */
+  g_assert_cmpuint (first->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (header (first, "RateLimit-Policy"), ==, "\"default\";q=1;w=2");
+  parse_rate_limit (first, &remaining, &reset);
+  g_assert_cmpuint (remaining, ==, 0);
+  g_assert_cmpuint (reset, ==, 2);
+
+  assert_json_error (second, 429, "too-many-requests");
+  parse_rate_limit (second, &remaining, &reset);
+  g_assert_cmpuint (remaining, ==, 0);
+  g_assert_cmpuint (reset, >=, 1);
+  g_assert_cmpuint (reset, <=, 2);
+  g_assert_cmpstr (header (second, "Retry-After"), ==, reset == 1 ? "1" : "2");
+}
+
+static ServerArgs with_token_and_rate_limit = { "--token", "s3cret", "--rate-limit", "3/s", NULL };
+
+static void
+test_authenticate_first (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(Response) allowed = NULL;
+  guint remaining = 0, reset = 0;
+
+  /* Ten unauthenticated requests, well over the limit: each a 401, never
+   * a 429, and none of them spends the limit. */
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autoptr(Response) r = fetch_authorized (f, "/status", i % 2 == 0 ? NULL : "Bearer wrong");
+
+      assert_json_error (r, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
+      g_assert_null (header (r, "RateLimit"));
     }
 
-  g_assert_cmpuint (n_limited, >, 0);
-  g_assert_cmpuint (n_ok, >=, 3);
+  allowed = fetch_authorized (f, "/status", "Bearer s3cret");
+  g_assert_cmpuint (allowed->status, ==, SOUP_STATUS_OK);
+  parse_rate_limit (allowed, &remaining, &reset);
+  g_assert_cmpuint (remaining, ==, 2);
 }
 
 int
@@ -102,6 +197,9 @@ main (int   argc,
 
   add_server_test ("/server/token", with_token, test_token);
   add_server_test ("/server/rate-limit", with_rate_limit, test_rate_limit);
+  add_server_test ("/server/rate-limit/per-minute", with_slow_rate_limit, test_rate_limit_per_minute);
+  add_server_test ("/server/rate-limit/authenticate-first", with_token_and_rate_limit,
+                   test_authenticate_first);
 
   return g_test_run ();
 }

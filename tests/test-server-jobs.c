@@ -372,32 +372,113 @@ static void
 test_retry_after (Fixture       *f,
                   gconstpointer  data)
 {
-  const struct {
-    const char *body;
-    const char *retry_after;
-  } cases[] = {
-    { "{\"duration\": 0.2}", "1" },
-    { "{\"duration\": 3600}", "30" },
-    { "{\"duration\": 0}", NULL },
-  };
   g_autoptr(Response) ten = create_job (f, "{\"duration\": 10}");
+  g_autoptr(Response) short_job = create_job (f, "{\"duration\": 0.2}");
+  g_autoptr(Response) long_job = create_job (f, "{\"duration\": 3600}");
+  g_autoptr(Response) ended = create_job (f, "{\"duration\": 0}");
+  g_autofree char *long_path = g_strconcat ("/jobs/", string_member (long_job, "id"), NULL);
+  g_autofree char *long_classic = g_strconcat ("/status/", string_member (long_job, "id"), NULL);
+  g_autofree char *ended_path = g_strconcat ("/jobs/", string_member (ended, "id"), NULL);
+  g_autoptr(Response) long_again = fetch (f, "GET", long_path, NULL);
+  g_autoptr(Response) long_classic_again = fetch (f, "GET", long_classic, NULL);
+  g_autoptr(Response) ended_again = fetch (f, "GET", ended_path, NULL);
   guint64 seconds = 0;
 
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autoptr(Response) r = create_job (f, cases[i].body);
-      g_autofree char *path = g_strconcat ("/jobs/", string_member (r, "id"), NULL);
-      g_autoptr(Response) got = fetch (f, "GET", path, NULL);
-
-      g_assert_cmpstr (header (r, "Retry-After"), ==, cases[i].retry_after);
-      if (cases[i].retry_after != NULL && got->status == SOUP_STATUS_OK &&
-          g_str_equal (string_member (got, "result"), "pending"))
-        g_assert_cmpstr (header (got, "Retry-After"), ==, cases[i].retry_after);
-    }
+  /* ⌈eta⌉ within [1, 30]: at least 1, at most 30. */
+  g_assert_cmpstr (header (short_job, "Retry-After"), ==, "1");
+  g_assert_cmpstr (header (long_job, "Retry-After"), ==, "30");
+  /* On GET too, always: an hour-long job is surely still pending. */
+  g_assert_cmpstr (string_member (long_again, "status"), ==, "pending");
+  g_assert_cmpstr (header (long_again, "Retry-After"), ==, "30");
+  g_assert_cmpstr (header (long_classic_again, "Retry-After"), ==, "30");
+  /* None once ended. */
+  g_assert_null (header (ended, "Retry-After"));
+  g_assert_null (header (ended_again, "Retry-After"));
 
   /* ceil (eta): 10 just after creation, 9 if the request was slow. */
   g_assert_true (g_ascii_string_to_unsigned (header (ten, "Retry-After"), 10, 9, 10,
                                              &seconds, NULL));
+}
+
+/* GETs @path with If-None-Match: @tags (NULL: none) and returns it. */
+static Response *
+fetch_if_none_match (Fixture    *f,
+                     const char *method,
+                     const char *path,
+                     const char *tags)
+{
+  SoupMessage *msg = new_message (f, method, path);
+
+  if (tags != NULL)
+    with_header (msg, "If-None-Match", tags);
+  return send_message (f, msg);
+}
+
+static void
+assert_not_modified (Response   *r,
+                     const char *etag)
+{
+  g_assert_cmpuint (r->status, ==, SOUP_STATUS_NOT_MODIFIED);
+  g_assert_cmpuint (g_bytes_get_size (r->body), ==, 0);
+  g_assert_cmpstr (header (r, "ETag"), ==, etag);
+  g_assert_nonnull (header (r, "Retry-After"));
+  g_assert_cmpstr (header (r, "Vt-Capabilities"), ==, "hints, long-poll, events, feeds");
+  g_assert_null (header (r, "Content-Type"));
+  g_assert_null (header (r, "Content-Length"));
+}
+
+static void
+test_etag (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autofree char *pending = create_job_id (f, "{\"duration\": 100}");
+  g_autoptr(Response) created = create_job (f, "{\"duration\": 0}");
+  g_autofree char *job_path = g_strconcat ("/jobs/", pending, NULL);
+  g_autofree char *classic_path = g_strconcat ("/status/", pending, NULL);
+  g_autofree char *ended_path = g_strconcat ("/jobs/", string_member (created, "id"), NULL);
+  g_autofree char *held_path = g_strconcat ("/jobs/", pending, "?wait=0.3", NULL);
+  const char *paths[] = { job_path, classic_path, "/status" };
+  const char *matching[] = { "W/\"pending\"", "\"pending\"", "*", "\"x\", W/\"pending\"" };
+
+  /* POST answers no validator: only GET and HEAD do. */
+  g_assert_null (header (created, "ETag"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr(Response) plain = fetch (f, "GET", paths[i], NULL);
+      g_autoptr(Response) other = fetch_if_none_match (f, "GET", paths[i], "W/\"completed\"");
+      g_autoptr(Response) head = fetch_if_none_match (f, "HEAD", paths[i], "W/\"pending\"");
+
+      g_test_message ("GET %s", paths[i]);
+      g_assert_cmpuint (plain->status, ==, SOUP_STATUS_OK);
+      g_assert_cmpstr (header (plain, "ETag"), ==, "W/\"pending\"");
+      for (guint j = 0; j < G_N_ELEMENTS (matching); j++)
+        {
+          g_autoptr(Response) r = fetch_if_none_match (f, "GET", paths[i], matching[j]);
+
+          assert_not_modified (r, "W/\"pending\"");
+        }
+      g_assert_cmpuint (other->status, ==, SOUP_STATUS_OK);
+      g_assert_cmpstr (string_member (other, "result"), ==, "pending");
+      assert_not_modified (head, "W/\"pending\"");
+    }
+
+  /* A changed status is a changed validator: the whole job again. */
+  {
+    g_autoptr(Response) r = fetch_if_none_match (f, "GET", ended_path, "W/\"pending\"");
+
+    g_assert_cmpuint (r->status, ==, SOUP_STATUS_OK);
+    g_assert_cmpstr (header (r, "ETag"), ==, "W/\"completed\"");
+    g_assert_cmpstr (string_member (r, "status"), ==, "completed");
+  }
+
+  /* A long-poll that saw no change answers 304 when its wait runs out. */
+  {
+    g_autoptr(Response) r = fetch_if_none_match (f, "GET", held_path, "W/\"pending\"");
+
+    assert_not_modified (r, "W/\"pending\"");
+    g_assert_cmpfloat (r->elapsed, >=, 0.29);
+  }
 }
 
 static void
@@ -487,6 +568,7 @@ main (int   argc,
   add_server_test ("/server/jobs/ids-unique", delay_long, test_ids_unique);
   add_server_test ("/server/jobs/result", delay_long, test_jobs_result);
   add_server_test ("/server/hints/retry-after", delay_long, test_retry_after);
+  add_server_test ("/server/hints/etag", delay_long, test_etag);
   add_server_test ("/server/hints/progress-eta", delay_long, test_progress_eta);
   add_server_test ("/server/hints/eta-noise", noisy, test_eta_noise);
   add_server_test ("/server/hints/duration-model", uniform, test_duration_model);

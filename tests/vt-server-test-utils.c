@@ -459,26 +459,37 @@ char *
 raw_exchange (Fixture    *f,
               const char *request)
 {
+  g_autoptr(GError) error = NULL;
+
+  /* A reset may end the stream with an error rather than an EOF. */
+  return raw_exchange_with_error (f, request, &error);
+}
+
+/* As raw_exchange(), and sets @error when the exchange ended with one
+ * (a reset, while writing or reading) rather than an end of file. */
+char *
+raw_exchange_with_error (Fixture     *f,
+                         const char  *request,
+                         GError     **error)
+{
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(GByteArray) received = g_byte_array_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) connect_error = NULL;
   GInputStream *input;
   guint8 buffer[4096];
   gssize n;
 
   connection = g_socket_client_connect_to_uri (client, vt_test_server_get_url (f->server),
-                                               0, NULL, &error);
-  g_assert_no_error (error);
-  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
-                             request, strlen (request), NULL, NULL, &error);
-  g_assert_no_error (error);
-
-  input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
-  while ((n = g_input_stream_read (input, buffer, sizeof buffer, NULL, &error)) > 0)
-    g_byte_array_append (received, buffer, n);
-  /* A reset may end the stream with an error rather than an EOF. */
-  g_clear_error (&error);
+                                               0, NULL, &connect_error);
+  g_assert_no_error (connect_error);
+  if (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                 request, strlen (request), NULL, NULL, error))
+    {
+      input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+      while ((n = g_input_stream_read (input, buffer, sizeof buffer, NULL, error)) > 0)
+        g_byte_array_append (received, buffer, n);
+    }
 
   g_byte_array_append (received, (const guint8 *) "", 1);
   return (char *) g_byte_array_free (g_steal_pointer (&received), FALSE);

@@ -127,5 +127,8 @@ void     await_metrics_line (Fixture       *f,
 
 char    *raw_exchange       (Fixture       *f,
                              const char    *request);
+char    *raw_exchange_with_error (Fixture  *f,
+                                  const char *request,
+                                  GError  **error);
 
 G_END_DECLS

@@ -320,6 +320,14 @@ vt_scripted_server_free (VtScriptedServer *self)
   g_free (self);
 }
 
+/* Forgets the requests logged so far: a long test's log would be what
+ * grows. */
+void
+vt_scripted_server_clear_log (VtScriptedServer *self)
+{
+  g_ptr_array_set_size (self->log, 0);
+}
+
 const char *
 vt_scripted_server_get_url (VtScriptedServer *self)
 {
@@ -568,6 +576,39 @@ vt_test_submit (VtClient *client)
   return id;
 }
 
+char *
+vt_test_create_job (VtTestServer *server,
+                    double        seconds,
+                    const char   *outcome,
+                    const char   *message)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (vt_test_server_get_url (server), "/jobs", NULL);
+  g_autoptr(GString) body = g_string_new (NULL);
+  g_autoptr(SoupMessage) request = soup_message_new ("POST", url);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GBytes) response = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *id;
+
+  g_string_printf (body, "{\"duration\": %.3f", seconds);
+  if (outcome != NULL)
+    g_string_append_printf (body, ", \"outcome\": \"%s\"", outcome);
+  if (message != NULL)
+    g_string_append_printf (body, ", \"message\": \"%s\"", message);
+  g_string_append_c (body, '}');
+
+  bytes = g_bytes_new (body->str, body->len);
+  soup_message_set_request_body_from_bytes (request, "application/json", bytes);
+  response = soup_session_send_and_read (session, request, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (request), ==, SOUP_STATUS_CREATED);
+  id = strstr (g_bytes_get_data (response, NULL), "\"id\":\"");
+  g_assert_nonnull (id);
+
+  return g_strndup (id + 6, 36);
+}
+
 static void
 on_observed_status (VtClient   *client,
                     const char *job_id,
@@ -660,4 +701,24 @@ vt_test_assert_fallback_on_plain_server (VtStrategy strategy)
   /* A long-poll not held shows the pending status first, too. */
   g_assert_cmpuint (observed.n_progress, ==, 0);
   vt_observed_assert_pending_then (&observed, VT_STATUS_COMPLETED);
+}
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+void
+vt_test_wait_requests (VtTestServer *server,
+                       const char   *route,
+                       guint         n)
+{
+  const char *routes[] = { route, NULL };
+  guint tick = g_timeout_add (10, on_tick, NULL);
+
+  while (vt_test_server_count_requests (server, routes, 0) < n)
+    vt_test_iterate (TRUE);
+
+  g_source_remove (tick);
 }

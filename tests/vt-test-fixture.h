@@ -128,6 +128,7 @@ typedef struct _VtScriptedServer VtScriptedServer;
  * Paths without a script answer 404. */
 VtScriptedServer      *vt_scripted_server_new        (void);
 void                   vt_scripted_server_free       (VtScriptedServer *server);
+void                   vt_scripted_server_clear_log  (VtScriptedServer *server);
 /* "http://127.0.0.1:PORT" */
 const char            *vt_scripted_server_get_url    (VtScriptedServer *server);
 SoupServer            *vt_scripted_server_get_soup_server (VtScriptedServer *server);
@@ -211,6 +212,13 @@ VtClient *vt_test_fast_client      (VtTestServer   *server,
                                     VtStrategy      strategy);
 /* POST /jobs through @client, waiting on the main context; the id. */
 char     *vt_test_submit           (VtClient       *client);
+/* POST /jobs straight to @server, a job that ends @seconds from now
+ * (scale them yourself), with @outcome ("completed", "error" or NULL for
+ * the server's draw) and, for an error, @message (nullable): the id. */
+char     *vt_test_create_job       (VtTestServer   *server,
+                                    double          seconds,
+                                    const char     *outcome,
+                                    const char     *message);
 
 /* What a watch emitted. */
 typedef struct
@@ -249,5 +257,12 @@ void      vt_test_assert_fallback_on_plain_server (VtStrategy strategy);
 guint     vt_test_server_requests  (VtTestServer   *server,
                                     const char     *route,
                                     guint           at_least);
+
+/* Runs the main context, so that the client sends what it has to, until
+ * @server has counted @n requests on @route: what a client sends without
+ * telling anyone (a feed's leave) cannot be awaited otherwise. */
+void      vt_test_wait_requests    (VtTestServer   *server,
+                                    const char     *route,
+                                    guint           n);
 
 G_END_DECLS

@@ -19,12 +19,54 @@ struct _VtTestServer
   char        *url;
 };
 
+#ifdef VT_INSTALLED_TESTS
+/* An installed test runs the vt-server on PATH (what the installation put
+ * there, or a staged tree put first), else the one installed beside it. */
+static const char *
+installed_server_path (void)
+{
+  static char *path;
+
+  if (g_once_init_enter (&path))
+    {
+      char *found = g_find_program_in_path ("vt-server");
+
+      g_once_init_leave (&path, found != NULL ? found : g_strdup (VT_SERVER_INSTALLED_PATH));
+    }
+  return path;
+}
+#endif
+
 const char *
 vt_test_server_get_path (void)
 {
   const char *path = g_getenv ("VT_SERVER_PATH");
 
-  return path != NULL ? path : VT_SERVER_BUILD_PATH;
+  if (path != NULL)
+    return path;
+#ifdef VT_INSTALLED_TESTS
+  return installed_server_path ();
+#else
+  return VT_SERVER_BUILD_PATH;
+#endif
+}
+
+const char * const *
+vt_test_valgrind_argv (void)
+{
+  static const char * const valgrind[] = {
+    "valgrind",
+    "--error-exitcode=97",
+    "--leak-check=full",
+    "--errors-for-leak-kinds=definite",
+    "--show-leak-kinds=definite",
+    "--suppressions=/usr/share/glib-2.0/valgrind/glib.supp",
+    "--suppressions=" VT_SOURCE_DIR "/tests/vtclient.supp",
+    "-q",
+    NULL
+  };
+
+  return g_getenv ("VT_VALGRIND") != NULL ? valgrind : valgrind + G_N_ELEMENTS (valgrind) - 1;
 }
 
 /* A test that aborts must not leave its server running: it would keep
@@ -47,16 +89,8 @@ vt_test_server_startv (const char * const *args)
   VtTestServer *server;
 
   /* Under `meson test --setup valgrind` the server is checked too. */
-  if (g_getenv ("VT_VALGRIND") != NULL)
-    {
-      g_ptr_array_add (argv, (gpointer) "valgrind");
-      g_ptr_array_add (argv, (gpointer) "--error-exitcode=97");
-      g_ptr_array_add (argv, (gpointer) "--leak-check=full");
-      g_ptr_array_add (argv, (gpointer) "--errors-for-leak-kinds=definite");
-      g_ptr_array_add (argv, (gpointer) "--suppressions=/usr/share/glib-2.0/valgrind/glib.supp");
-      g_ptr_array_add (argv, (gpointer) "--suppressions=" VT_SOURCE_DIR "/tests/vtclient.supp");
-      g_ptr_array_add (argv, (gpointer) "-q");
-    }
+  for (const char * const *arg = vt_test_valgrind_argv (); *arg != NULL; arg++)
+    g_ptr_array_add (argv, (gpointer) *arg);
   g_ptr_array_add (argv, (gpointer) vt_test_server_get_path ());
   g_ptr_array_add (argv, (gpointer) "--port");
   g_ptr_array_add (argv, (gpointer) "0");

@@ -27,8 +27,9 @@ const char   *vt_test_server_get_url    (VtTestServer *server);
 const char   *vt_test_server_get_pid    (VtTestServer *server);
 /* Terminates the process and waits for it. */
 void          vt_test_server_stop       (VtTestServer *server);
-/* The path of the built vt-server (VT_SERVER_PATH in the environment,
- * else the build-time path). */
+/* The vt-server to run: VT_SERVER_PATH in the environment, else the built
+ * one; in tests built with -Dinstalled_tests=true, the one on PATH, else
+ * the installed one. */
 const char   *vt_test_server_get_path   (void);
 
 /* The requests the server counted (GET /metrics) on the given routes
@@ -45,6 +46,11 @@ guint         vt_test_server_count_requests (VtTestServer       *server,
 guint         vt_test_server_gauge          (VtTestServer       *server,
                                              const char         *name,
                                              guint               expected);
+
+/* The command that runs a spawned program under valgrind when the tests
+ * do (`meson test --setup valgrind` sets VT_VALGRIND), NULL-terminated;
+ * empty otherwise. Prepend it to the program's argv. */
+const char * const *vt_test_valgrind_argv  (void);
 
 /* Raises RLIMIT_NOFILE to its hard limit, for programs that hold a
  * connection per job (the bench, the soak); servers they spawn inherit

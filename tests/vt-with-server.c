@@ -2,10 +2,11 @@
  *
  *   vt-with-server [SERVER-ARGS...] -- COMMAND [ARGS...]
  *
- * Starts the built vt-server on a free port with SERVER-ARGS, exports its
- * URL as VT_SERVER_URL, runs COMMAND, stops the server and exits with
- * COMMAND's status. The Python and GJS tests run under it, so they share
- * the C tests' way of starting a server instead of carrying copies.
+ * Starts vt-server (vt_test_server_get_path ()) on a free port with
+ * SERVER-ARGS, exports its URL as VT_SERVER_URL, runs COMMAND, stops the
+ * server and exits with COMMAND's status. The Python and GJS tests run
+ * under it, so they share the C tests' way of starting a server instead of
+ * carrying copies.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -13,6 +14,25 @@
 #include "vt-test-server.h"
 
 #include <string.h>
+
+#ifdef VT_INSTALLED_LIBDIR
+/* Appends dir to the search path variable for the command: what the
+ * environment names (a staged tree, say) still comes first. */
+static void
+append_search_dir (GSubprocessLauncher *launcher,
+                   const char          *variable,
+                   const char          *dir)
+{
+  const char *current = g_getenv (variable);
+  g_autofree char *value = NULL;
+
+  if (current != NULL && *current != '\0')
+    value = g_strconcat (current, G_SEARCHPATH_SEPARATOR_S, dir, NULL);
+  else
+    value = g_strdup (dir);
+  g_subprocess_launcher_setenv (launcher, variable, value, TRUE);
+}
+#endif
 
 int
 main (int   argc,
@@ -42,6 +62,13 @@ main (int   argc,
                                 vt_test_server_get_url (server), TRUE);
   g_subprocess_launcher_setenv (launcher, "VT_SERVER_PATH",
                                 vt_test_server_get_path (), TRUE);
+#ifdef VT_INSTALLED_LIBDIR
+  /* Installed, the binding tests find the typelib and the library it
+   * names where they were installed, even in a prefix GObject
+   * introspection and the dynamic linker do not search by themselves. */
+  append_search_dir (launcher, "GI_TYPELIB_PATH", VT_INSTALLED_LIBDIR "/girepository-1.0");
+  append_search_dir (launcher, "LD_LIBRARY_PATH", VT_INSTALLED_LIBDIR);
+#endif
   child = g_subprocess_launcher_spawnv (launcher,
                                         (const char * const *) &argv[i + 1],
                                         &error);

@@ -18,6 +18,8 @@
 #include "vt-enum-types.h"
 #include "vt-error.h"
 #include "vt-hub-private.h"
+#include "vt-job-list-private.h"
+#include "vt-job-private.h"
 #include "vt-job-response-private.h"
 #include "vt-model-file-private.h"
 #include "vt-protocol-private.h"
@@ -78,6 +80,9 @@
  * often (docs/protocol.md). */
 #define FEED_PROGRESS_INTERVAL    2.0
 
+/* Extrapolated progress updates a second, by default. */
+#define DEFAULT_PROGRESS_RATE     5.0
+
 /* The hubs' bounded queues decide how many requests are in flight; this
  * only has to leave room for them and the held ones. */
 #define MAX_CONNS (VT_HUB_MAX_REQUESTS + VT_HUB_MAX_HELD + 8)
@@ -99,6 +104,7 @@ struct _VtClient
   VtStrategy    strategy;
   VtJitterMode  jitter_mode;
   char         *token;
+  double        progress_rate;
 
   SoupSession  *session;
 
@@ -108,6 +114,8 @@ struct _VtClient
   GMutex        lock;
   GHashTable   *servers;   /* base URL → VtServerInfo */
   GHashTable   *hubs;      /* "context base URL" → VtHub */
+  GHashTable   *jobs;      /* "context base URL id" → VtJob, while followed */
+  VtJobList    *job_list;  /* those of the default main context */
   gboolean      disposed;
 };
 
@@ -127,6 +135,7 @@ enum {
   PROP_TOKEN,
   PROP_TLS_DATABASE,
   PROP_START_JITTER,
+  PROP_PROGRESS_RATE,
   N_PROPS
 };
 
@@ -199,6 +208,10 @@ on_hub_idle (VtHub    *hub,
     }
 }
 
+/* Set while a sync call starts its job: its hub, on a context of its
+ * own, will run that one job only. */
+static GPrivate in_sync_call;
+
 /* The hub for the thread-default context and the current base URL. */
 static VtHub *
 get_hub (VtClient *self)
@@ -211,7 +224,8 @@ get_hub (VtClient *self)
   hub = g_hash_table_lookup (self->hubs, key);
   if (hub == NULL)
     {
-      hub = vt_hub_new (lookup_server (self, self->base_url), self->session, context);
+      hub = vt_hub_new (lookup_server (self, self->base_url), self->session, context,
+                        g_private_get (&in_sync_call) == NULL);
       if (context != g_main_context_default ())
         vt_hub_set_idle_func (hub, on_hub_idle, self);
       g_hash_table_insert (self->hubs, g_steal_pointer (&key), hub);
@@ -229,13 +243,21 @@ vt_client_dispose (GObject *object)
 {
   VtClient *self = VT_CLIENT (object);
   g_autoptr(GPtrArray) hubs = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_hub_unref);
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
   GHashTableIter iter;
   gpointer value;
 
   /* Closing a hub ends its jobs, whose callbacks may use the client:
-   * not with the lock held. */
+   * not with the lock held, and the jobs no longer tell the client. */
   g_mutex_lock (&self->lock);
   self->disposed = TRUE;
+  g_hash_table_iter_init (&iter, self->jobs);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      vt_job_detach (value);
+      g_ptr_array_add (jobs, g_object_ref (value));
+    }
+  g_hash_table_remove_all (self->jobs);
   g_hash_table_iter_init (&iter, self->hubs);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -245,6 +267,8 @@ vt_client_dispose (GObject *object)
   g_hash_table_remove_all (self->hubs);
   g_mutex_unlock (&self->lock);
 
+  for (guint i = 0; i < jobs->len; i++)
+    vt_job_list_remove (self->job_list, g_ptr_array_index (jobs, i));
   for (guint i = 0; i < hubs->len; i++)
     vt_hub_close (g_ptr_array_index (hubs, i));
 
@@ -264,6 +288,8 @@ vt_client_finalize (GObject *object)
   g_clear_pointer (&self->token, g_free);
   g_clear_pointer (&self->hubs, g_hash_table_unref);
   g_clear_pointer (&self->servers, g_hash_table_unref);
+  g_clear_pointer (&self->jobs, g_hash_table_unref);
+  g_clear_object (&self->job_list);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (vt_client_parent_class)->finalize (object);
@@ -321,6 +347,9 @@ vt_client_get_property (GObject    *object,
     case PROP_TLS_DATABASE:
       g_value_set_object (value, vt_client_get_tls_database (self));
       break;
+    case PROP_PROGRESS_RATE:
+      g_value_set_double (value, self->progress_rate);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -377,6 +406,9 @@ vt_client_set_property (GObject      *object,
       break;
     case PROP_TLS_DATABASE:
       vt_client_set_tls_database (self, g_value_get_object (value));
+      break;
+    case PROP_PROGRESS_RATE:
+      vt_client_set_progress_rate (self, g_value_get_double (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -571,6 +603,22 @@ vt_client_class_init (VtClientClass *klass)
                          G_PARAM_READWRITE |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * VtClient:progress-rate: (attributes org.gtk.Property.get=vt_client_get_progress_rate org.gtk.Property.set=vt_client_set_progress_rate)
+   *
+   * How many times a second a pending job's [property@Vt.Job:progress] and
+   * [property@Vt.Job:eta] are extrapolated between the server's answers,
+   * for jobs whose progress someone watches (a binding, a notify handler,
+   * a handler of [signal@Vt.Client::progress-changed]). 0 turns it off:
+   * they then change only with the server's answers. Jobs already
+   * followed keep their rate.
+   */
+  props[PROP_PROGRESS_RATE] =
+    g_param_spec_double ("progress-rate", NULL, NULL,
+                         0.0, 1000.0, DEFAULT_PROGRESS_RATE,
+                         G_PARAM_READWRITE |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   /**
@@ -636,6 +684,7 @@ vt_client_init (VtClient *self)
   self->max_interval = DEFAULT_MAX_INTERVAL;
   self->strategy = VT_STRATEGY_AUTO;
   self->jitter_mode = VT_JITTER_MODE_SYMMETRIC;
+  self->progress_rate = DEFAULT_PROGRESS_RATE;
 
   self->session = soup_session_new_with_options ("max-conns", MAX_CONNS,
                                                  "max-conns-per-host", MAX_CONNS,
@@ -647,6 +696,8 @@ vt_client_init (VtClient *self)
                                          (GDestroyNotify) vt_server_info_unref);
   self->hubs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                       (GDestroyNotify) vt_hub_unref);
+  self->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->job_list = vt_job_list_new ();
 }
 
 /**
@@ -1208,41 +1259,221 @@ snapshot_options (VtClient       *self,
   };
 }
 
-static void
-on_watch_observed (VtWatch                *watch,
-                   const VtJobObservation *observation,
-                   gboolean                status_changed,
-                   gboolean                progress_changed,
-                   gpointer                user_data)
-{
-  VtClient *self = g_task_get_source_object (G_TASK (user_data));
-  const char *job_id = vt_watch_get_job_id (watch);
+/* ------------------------------------------------------------------ */
+/* Jobs                                                                */
 
-  if (progress_changed)
-    g_signal_emit (self, signals[PROGRESS_CHANGED], 0, job_id,
-                   observation->progress, observation->eta);
-  if (status_changed)
-    g_signal_emit (self, signals[STATUS_CHANGED], 0, job_id, observation->status);
+static void snapshot_options (VtClient       *self,
+                              VtWatchOptions *options);
+
+static void
+on_job_status_changed (VtJob    *job,
+                       VtStatus  status,
+                       gpointer  user_data)
+{
+  /* A timeout is the client's verdict, not an observed status: only the
+   * operation's result tells it. */
+  if (status != VT_STATUS_TIMEOUT)
+    g_signal_emit (user_data, signals[STATUS_CHANGED], 0, vt_job_get_id (job), status);
 }
 
 static void
-on_watch_finished (VtWatch      *watch,
-                   VtStatus      status,
-                   const GError *error,
-                   gpointer      user_data)
+on_job_progress_changed (VtJob    *job,
+                         double    progress,
+                         double    eta,
+                         gpointer  user_data)
 {
-  g_autoptr(GTask) task = user_data;
-
-  if (error != NULL)
-    g_task_return_error (task, g_error_copy (error));
-  else
-    g_task_return_int (task, status);
+  g_signal_emit (user_data, signals[PROGRESS_CHANGED], 0, vt_job_get_id (job), progress, eta);
 }
 
-static const VtWatchListener task_listener = {
-  .observed = on_watch_observed,
-  .finished = on_watch_finished,
+static gboolean
+job_wants_progress (VtJob    *job,
+                    gpointer  user_data)
+{
+  return g_signal_has_handler_pending (user_data, signals[PROGRESS_CHANGED], 0, TRUE);
+}
+
+static char *
+job_key (GMainContext *context,
+         const char   *base_url,
+         const char   *job_id)
+{
+  return g_strdup_printf ("%p %s %s%s", (gpointer) context, base_url ? base_url : "",
+                          job_id ? "id:" : "", job_id ? job_id : "(default)");
+}
+
+/* The job leaves the table and the list, for a later follow of its id to
+ * make a new one. */
+static void
+on_job_finished (VtJob    *job,
+                 gpointer  user_data)
+{
+  VtClient *self = user_data;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_object_ref (job);
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->jobs);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (value == job)
+      {
+        g_hash_table_iter_remove (&iter);
+        break;
+      }
+  g_mutex_unlock (&self->lock);
+
+  vt_job_list_remove (self->job_list, job);
+  g_object_unref (job);
+}
+
+static const VtJobHooks job_hooks = {
+  .status_changed = on_job_status_changed,
+  .progress_changed = on_job_progress_changed,
+  .wants_progress = job_wants_progress,
+  .finished = on_job_finished,
 };
+
+/* A job that cannot be followed at all: finished at once, with @error. */
+static VtJob *
+failed_job (const char *job_id,
+            GError     *error)
+{
+  VtJob *job = vt_job_new (job_id, 0, NULL, NULL);
+
+  vt_job_listener ()->finished (NULL, VT_STATUS_TIMEOUT, error, g_object_ref (job));
+  g_error_free (error);
+  return job;
+}
+
+/* The job followed for @job_id in the thread-default context: the one
+ * already followed there, or a new one, started. */
+static VtJob *
+follow_job (VtClient   *self,
+            const char *job_id)
+{
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+  g_autofree char *key = job_key (context, self->base_url, job_id);
+  g_autoptr(GUri) uri = NULL;
+  g_auto(VtWatchOptions) options = { 0 };
+  GError *error = NULL;
+  VtWatch *watch;
+  VtJob *job;
+
+  g_mutex_lock (&self->lock);
+  job = g_hash_table_lookup (self->jobs, key);
+  if (job != NULL)
+    {
+      g_object_ref (job);
+      g_mutex_unlock (&self->lock);
+      return job;
+    }
+  g_mutex_unlock (&self->lock);
+
+  uri = vt_protocol_job_uri (self->base_url, job_id, &error);
+  if (uri == NULL)
+    return failed_job (job_id, error);
+
+  job = vt_job_new (job_id, self->progress_rate, &job_hooks, self);
+  g_mutex_lock (&self->lock);
+  snapshot_options (self, &options);
+  g_hash_table_insert (self->jobs, g_steal_pointer (&key), g_object_ref (job));
+  g_mutex_unlock (&self->lock);
+  if (context == g_main_context_default ())
+    vt_job_list_append (self->job_list, job);
+
+  /* The watch holds the job until it tells it the end. */
+  watch = vt_hub_follow (get_hub (self), &options, job_id, uri, NULL,
+                         vt_job_listener (), g_object_ref (job));
+  vt_job_set_watch (job, watch);
+
+  return job;
+}
+
+/**
+ * vt_client_follow:
+ * @self: a #VtClient
+ * @job_id: (nullable): the job to follow, or %NULL for the server's
+ *   default job (`GET /status`)
+ *
+ * Follows a job, as [method@Vt.Client.get_status_async] does, and gives
+ * it as an object to bind widgets to and to wait on. Following an id the
+ * client follows already, from the same thread, gives the same #VtJob;
+ * once a job is no longer followed, following its id again makes a new
+ * one. The job is followed until it ends, the client's budget runs out or
+ * [method@Vt.Job.cancel], whether anyone keeps a reference or not.
+ *
+ * A job that cannot be followed (an invalid base URL, an empty id) is
+ * given finished: its waiters get the error.
+ *
+ * Returns: (transfer full): the job
+ */
+VtJob *
+vt_client_follow (VtClient   *self,
+                  const char *job_id)
+{
+  VtJob *job;
+
+  g_return_val_if_fail (VT_IS_CLIENT (self), NULL);
+
+  job = follow_job (self, job_id);
+  vt_job_hold (job);
+
+  return job;
+}
+
+/**
+ * vt_client_get_jobs:
+ * @self: a #VtClient
+ *
+ * Gets the jobs the client follows in the thread's default main context
+ * (a GUI's), in the order they were followed: a #GListModel of #VtJob. A
+ * job leaves it once it is no longer followed, after its last property
+ * notification. Jobs of blocking calls and of other threads are not in
+ * it.
+ *
+ * Returns: (transfer none): the jobs
+ */
+GListModel *
+vt_client_get_jobs (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), NULL);
+
+  return G_LIST_MODEL (self->job_list);
+}
+
+/**
+ * vt_client_get_progress_rate:
+ * @self: a #VtClient
+ *
+ * Gets how many times a second a watched job's progress is extrapolated.
+ *
+ * Returns: the rate, 0 when off
+ */
+double
+vt_client_get_progress_rate (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), 0.0);
+
+  return self->progress_rate;
+}
+
+/**
+ * vt_client_set_progress_rate:
+ * @self: a #VtClient
+ * @rate: updates a second, 0 to turn it off
+ *
+ * Sets how many times a second a watched job's progress is
+ * extrapolated, for the jobs followed from then on.
+ */
+void
+vt_client_set_progress_rate (VtClient *self,
+                             double    rate)
+{
+  g_return_if_fail (VT_IS_CLIENT (self));
+  g_return_if_fail (rate >= 0.0 && rate <= 1000.0);
+
+  set_double (self, &self->progress_rate, rate, PROP_PROGRESS_RATE);
+}
 
 /**
  * vt_client_get_status_async:
@@ -1261,6 +1492,10 @@ static const VtWatchListener task_listener = {
  * [signal@Vt.Client::status-changed] on every change. Network failures and
  * 5xx answers in between are retried.
  *
+ * This is waiting on the job of [method@Vt.Client.follow]: cancelling
+ * @cancellable ends this call and, unless someone else follows or waits
+ * for the job, stops following it.
+ *
  * Call [method@Vt.Client.get_status_finish] from @callback for the result.
  */
 void
@@ -1271,9 +1506,7 @@ vt_client_get_status_async (VtClient            *self,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GUri) uri = NULL;
-  g_auto(VtWatchOptions) options = { 0 };
-  GError *error = NULL;
+  g_autoptr(VtJob) job = NULL;
 
   g_return_if_fail (VT_IS_CLIENT (self));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
@@ -1282,19 +1515,8 @@ vt_client_get_status_async (VtClient            *self,
   g_task_set_source_tag (task, vt_client_get_status_async);
   g_task_set_name (task, "vt_client_get_status_async");
 
-  uri = vt_protocol_job_uri (self->base_url, job_id, &error);
-  if (uri == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  g_mutex_lock (&self->lock);
-  snapshot_options (self, &options);
-  g_mutex_unlock (&self->lock);
-
-  vt_hub_follow (get_hub (self), &options, job_id, uri, cancellable,
-                 &task_listener, g_steal_pointer (&task));
+  job = follow_job (self, job_id);
+  vt_job_add_waiter (job, task, TRUE);
 }
 
 /**
@@ -1380,7 +1602,9 @@ vt_client_get_status (VtClient      *self,
 
   g_main_context_push_thread_default (context);
 
+  g_private_set (&in_sync_call, GINT_TO_POINTER (TRUE));
   vt_client_get_status_async (self, job_id, cancellable, on_sync_done, &result);
+  g_private_set (&in_sync_call, NULL);
   while (result == NULL)
     g_main_context_iteration (context, TRUE);
 

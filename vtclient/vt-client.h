@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 
 #include "vt-enums.h"
+#include "vt-job.h"
 #include "vt-version-macros.h"
 
 G_BEGIN_DECLS
@@ -95,6 +96,18 @@ GTlsDatabase *vt_client_get_tls_database    (VtClient             *self);
 VT_AVAILABLE_IN_ALL
 void          vt_client_set_tls_database    (VtClient             *self,
                                              GTlsDatabase         *database);
+
+VT_AVAILABLE_IN_ALL
+double        vt_client_get_progress_rate   (VtClient             *self);
+VT_AVAILABLE_IN_ALL
+void          vt_client_set_progress_rate   (VtClient             *self,
+                                             double                rate);
+
+VT_AVAILABLE_IN_ALL
+VtJob        *vt_client_follow              (VtClient             *self,
+                                             const char           *job_id);
+VT_AVAILABLE_IN_ALL
+GListModel   *vt_client_get_jobs            (VtClient             *self);
 
 VT_AVAILABLE_IN_ALL
 char         *vt_client_export_model        (VtClient             *self);

@@ -33,7 +33,8 @@ typedef void (*VtHubIdleFunc) (VtHub    *hub,
 
 VtHub          *vt_hub_new            (VtServerInfo          *info,
                                        SoupSession           *session,
-                                       GMainContext          *context);
+                                       GMainContext          *context,
+                                       gboolean               share_feeds);
 VtHub          *vt_hub_ref            (VtHub                 *hub);
 void            vt_hub_unref          (VtHub                 *hub);
 void            vt_hub_close          (VtHub                 *hub);

@@ -66,6 +66,7 @@ host_unref (gpointer data)
 static VtFeed *
 host_get_feed (VtFeedDelivery        delivery,
                const VtWatchOptions *options,
+               double                progress_interval,
                gpointer              data)
 {
   VtHub *hub = data;
@@ -79,7 +80,7 @@ host_get_feed (VtFeedDelivery        delivery,
       HubFeed *known = &g_array_index (hub->feeds, HubFeed, i);
 
       if (known->delivery != delivery || g_strcmp0 (known->token, options->token) != 0 ||
-          known->progress_interval != options->progress_interval)
+          known->progress_interval != progress_interval)
         continue;
 
       /* The server refused to make it: nobody else tries. */
@@ -99,12 +100,12 @@ host_get_feed (VtFeedDelivery        delivery,
       .base_url = vt_server_info_get_base_url (hub->info),
       .token = options->token,
       .request_timeout = options->request_timeout,
-      .progress_interval = options->progress_interval,
+      .progress_interval = progress_interval,
       .delivery = delivery,
     }),
     .delivery = delivery,
     .token = g_strdup (options->token),
-    .progress_interval = options->progress_interval,
+    .progress_interval = progress_interval,
   };
   g_array_append_val (hub->feeds, entry);
 
@@ -129,7 +130,27 @@ release_parked (VtHub          *hub,
   VtWatch *watch;
 
   while ((watch = g_queue_pop_head (&hub->parked)) != NULL)
-    vt_watch_start (watch, TRUE, capabilities);
+    vt_watch_resume (watch, TRUE, capabilities);
+}
+
+static gboolean
+host_park (VtWatch        *watch,
+           gboolean       *known,
+           VtCapabilities *capabilities,
+           gpointer        data)
+{
+  VtHub *hub = data;
+
+  *known = vt_server_info_get_capabilities (hub->info, capabilities);
+  if (*known || hub->probe == NULL || hub->probe == watch)
+    {
+      if (!*known)
+        hub->probe = watch;
+      return FALSE;
+    }
+
+  g_queue_push_tail (&hub->parked, watch);
+  return TRUE;
 }
 
 static void
@@ -168,7 +189,7 @@ next_probe (VtHub *hub)
 
   hub->probe = g_queue_pop_head (&hub->parked);
   if (hub->probe != NULL)
-    vt_watch_start (hub->probe, FALSE, VT_CAPABILITY_NONE);
+    vt_watch_resume (hub->probe, FALSE, VT_CAPABILITY_NONE);
 }
 
 static void
@@ -201,10 +222,16 @@ host_released (VtWatch *watch,
 /* ------------------------------------------------------------------ */
 /* The hub                                                             */
 
+/*
+ * vt_hub_new:
+ * @share_feeds: whether its watches may follow their jobs on a feed: not
+ *   worth it for a hub that will only ever run one (a sync call's)
+ */
 VtHub *
 vt_hub_new (VtServerInfo *info,
             SoupSession  *session,
-            GMainContext *context)
+            GMainContext *context,
+            gboolean      share_feeds)
 {
   VtHub *hub = g_new0 (VtHub, 1);
 
@@ -227,10 +254,12 @@ vt_hub_new (VtServerInfo *info,
     .held_queue = hub->held_queue,
     .timers = hub->timers,
     .rand = hub->rand,
+    .shares_feeds = share_feeds,
     .ref = host_ref,
     .unref = host_unref,
     .get_feed = host_get_feed,
     .get_plan = host_get_plan,
+    .park = host_park,
     .capabilities_seen = host_capabilities_seen,
     .withdraw = host_withdraw,
     .released = host_released,
@@ -304,9 +333,10 @@ vt_hub_set_idle_func (VtHub         *hub,
 /*
  * vt_hub_follow:
  *
- * Starts following a job: at once when the server's capabilities are
- * known (or do not matter), else as the probe that asks, or after the
- * probe's answer. Call from the hub's context.
+ * Starts following a job. Its first request goes at once (or after its
+ * start jitter) when the server's capabilities are known or do not
+ * matter; else one watch asks and the others wait for its answer (see
+ * host_park()). Call from the hub's context.
  *
  * Returns: (transfer none): the watch, which the hub holds until it ends
  */
@@ -330,15 +360,7 @@ vt_hub_follow (VtHub                 *hub,
   g_queue_push_tail_link (&hub->watches, vt_watch_get_link (watch));
 
   known = vt_server_info_get_capabilities (hub->info, &capabilities);
-  if (known || !vt_watch_wants_capabilities (watch))
-    vt_watch_start (watch, known, capabilities);
-  else if (hub->probe == NULL)
-    {
-      hub->probe = watch;
-      vt_watch_start (watch, FALSE, VT_CAPABILITY_NONE);
-    }
-  else
-    g_queue_push_tail (&hub->parked, watch);
+  vt_watch_start (watch, known, capabilities);
 
   return watch;
 }

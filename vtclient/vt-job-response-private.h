@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "vt-enums.h"
 
@@ -19,11 +19,16 @@ G_BEGIN_DECLS
  * when the server did not send them. */
 typedef struct
 {
-  VtStatus  status;
-  double    progress;
-  double    eta;
-  double    elapsed;   /* the job's age when the server answered */
-  char     *id;
+  VtStatus    status;
+  double      progress;
+  double      eta;
+  double      elapsed;       /* the job's age when the server answered */
+  char       *id;
+  char       *result_url;    /* where the translated video is, once completed */
+  char       *message;       /* the server's reason for an error */
+  GDateTime  *created_at;
+  GDateTime  *completed_at;
+  JsonObject *document;      /* the whole answer, for fields not read here */
 } VtJobObservation;
 
 void     vt_job_observation_clear  (VtJobObservation *observation);

@@ -20,6 +20,11 @@ void
 vt_job_observation_clear (VtJobObservation *observation)
 {
   g_clear_pointer (&observation->id, g_free);
+  g_clear_pointer (&observation->result_url, g_free);
+  g_clear_pointer (&observation->message, g_free);
+  g_clear_pointer (&observation->created_at, g_date_time_unref);
+  g_clear_pointer (&observation->completed_at, g_date_time_unref);
+  g_clear_pointer (&observation->document, json_object_unref);
 }
 
 /* The statuses a server may report. "timeout" is the client's own verdict
@@ -182,6 +187,16 @@ get_optional_number (JsonObject *object,
   return value;
 }
 
+/* An ISO 8601 date and time, or NULL when absent or unreadable. */
+static GDateTime *
+get_optional_time (JsonObject *object,
+                   const char *name)
+{
+  const char *text = get_string_member (object, name);
+
+  return text != NULL ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
+}
+
 /* A whole number >= 0, or -1 when absent or of another type. */
 static gint64
 get_optional_count (JsonObject *object,
@@ -232,6 +247,16 @@ observation_from_object (JsonObject        *object,
   observation->elapsed = get_optional_number (object, "elapsed", 365 * 86400.0);
   g_free (observation->id);
   observation->id = g_strdup (get_string_member (object, "id"));
+  g_free (observation->result_url);
+  observation->result_url = g_strdup (get_string_member (object, "result_url"));
+  g_free (observation->message);
+  observation->message = g_strdup (get_string_member (object, "message"));
+  g_clear_pointer (&observation->created_at, g_date_time_unref);
+  observation->created_at = get_optional_time (object, "created_at");
+  g_clear_pointer (&observation->completed_at, g_date_time_unref);
+  observation->completed_at = get_optional_time (object, "completed_at");
+  g_clear_pointer (&observation->document, json_object_unref);
+  observation->document = json_object_ref (object);
 
   return TRUE;
 }

@@ -32,7 +32,8 @@ typedef struct
   VtStrategy        strategy;
   double            request_timeout;
   double            start_jitter;
-  double            progress_interval;  /* asked of feeds, 0 for none */
+  double            progress_interval;  /* asked of feeds for jobs whose
+                                         * progress is wanted */
   char             *token;
 } VtWatchOptions;
 
@@ -50,18 +51,29 @@ typedef struct
                                  * long-polls and streams */
   VtTimerHeap    *timers;
   GRand          *rand;
+  gboolean        shares_feeds; /* %FALSE: per-job channels only */
 
   gpointer  (*ref)               (gpointer            host_data);
   void      (*unref)             (gpointer            host_data);
-  /* The shared feed for @delivery and @options' token; %NULL when the
-   * server has none. */
+  /* The shared feed for @delivery, @options' token and a progress
+   * event every @progress_interval seconds (0: status changes only);
+   * %NULL when the server has none. */
   VtFeed   *(*get_feed)          (VtFeedDelivery      delivery,
                                   const VtWatchOptions *options,
+                                  double              progress_interval,
                                   gpointer            host_data);
   /* Where a polling watch with @config polls, by what was learned;
    * %FALSE when nothing is. Asked once, at the first pending poll. */
   gboolean  (*get_plan)          (const VtScheduleConfig *config,
                                   VtSchedulePlan     *plan,
+                                  gpointer            host_data);
+  /* Before a first request with nothing known of the server: %FALSE to
+   * send it (the host may have learned the capabilities meanwhile: then
+   * *@known is set), %TRUE when the watch is to wait for another one's
+   * answer: the host then calls vt_watch_resume(). */
+  gboolean  (*park)              (VtWatch            *watch,
+                                  gboolean           *known,
+                                  VtCapabilities     *capabilities,
                                   gpointer            host_data);
   /* The first answer told what the server can do. */
   void      (*capabilities_seen) (VtWatch            *watch,
@@ -113,7 +125,11 @@ gboolean        vt_watch_wants_capabilities (VtWatch               *watch);
 void            vt_watch_start              (VtWatch               *watch,
                                              gboolean               capabilities_known,
                                              VtCapabilities         capabilities);
+void            vt_watch_resume             (VtWatch               *watch,
+                                             gboolean               capabilities_known,
+                                             VtCapabilities         capabilities);
 void            vt_watch_cancel             (VtWatch               *watch);
+void            vt_watch_want_progress      (VtWatch               *watch);
 gboolean        vt_watch_is_done            (VtWatch               *watch);
 
 const char     *vt_watch_get_job_id         (VtWatch               *watch);

@@ -70,8 +70,10 @@ struct _VtWatch
   VtFeedDelivery         delivery;     /* CHANNEL_FEED: which feed */
   VtFeed                *feed;         /* while a member of it */
   VtFeedMember           member;
+  gboolean               progress_wanted;  /* its feed sends progress events */
 
   gboolean               started;
+  gboolean               parked;       /* waiting for another's first answer */
   gboolean               done;
   gint64                 started_us;   /* monotonic time of the first request */
   gint64                 sent_us;      /* when the request in flight went out */
@@ -195,7 +197,8 @@ vt_watch_pick_feed (VtWatch        *watch,
 {
   VtStrategy strategy = watch->options.strategy;
 
-  if (watch->job_id == NULL || !(capabilities & VT_CAPABILITY_FEEDS))
+  if (watch->job_id == NULL || !watch->host->shares_feeds ||
+      !(capabilities & VT_CAPABILITY_FEEDS))
     return FALSE;
 
   if (strategy == VT_STRATEGY_STREAM ||
@@ -571,8 +574,9 @@ vt_watch_on_pending (VtWatch    *watch,
     {
       double held = (now_us - watch->sent_us) / (double) G_USEC_PER_SEC;
 
-      /* Held until the wait ran out: ask again at once. */
-      if (held >= watch->long_poll_wait * LONG_POLL_HELD_FRACTION)
+      /* Held until the wait ran out, or the first answer (asked with no
+       * wait): ask again at once. */
+      if (watch->long_poll_wait == 0.0 || held >= watch->long_poll_wait * LONG_POLL_HELD_FRACTION)
         {
           if (vt_watch_elapsed (watch) < watch->options.schedule.max_wait_time)
             vt_watch_send (watch);
@@ -885,6 +889,8 @@ static gboolean
 vt_watch_join_feed (VtWatch *watch)
 {
   VtFeed *feed = watch->host->get_feed (watch->delivery, &watch->options,
+                                        watch->progress_wanted ?
+                                        watch->options.progress_interval : 0.0,
                                         watch->host->host_data);
 
   if (feed == NULL)
@@ -918,6 +924,14 @@ vt_watch_next_uri (VtWatch     *watch,
       if (watch->events_uri == NULL)
         watch->events_uri = vt_protocol_job_events_uri (watch->base_url, watch->job_id);
       uri = g_uri_ref (watch->events_uri);
+    }
+  else if (watch->channel == CHANNEL_LONG_POLL && watch->requests == 1)
+    {
+      /* The first request asks without a wait, so the job's state is
+       * known within a round trip; the held requests follow (a retry
+       * too: a server that spoils quick answers may still hold). */
+      watch->long_poll_wait = 0.0;
+      uri = g_uri_ref (watch->uri);
     }
   else if (watch->channel == CHANNEL_LONG_POLL)
     {
@@ -984,10 +998,37 @@ vt_watch_unref_unstarted (gpointer data)
   vt_watch_unref (watch);
 }
 
+/* Sets what is known of the server and picks the channel by it. */
+static void
+vt_watch_set_capabilities (VtWatch        *watch,
+                           gboolean        known,
+                           VtCapabilities  capabilities)
+{
+  watch->capabilities = capabilities;
+  watch->capabilities_known = known;
+  watch->channel = vt_watch_pick_channel (watch);
+}
+
 static void
 vt_watch_send (VtWatch *watch)
 {
   VtRequestQueue *queue;
+
+  /* Nothing known of the server yet: one watch asks, the others wait for
+   * its answer rather than each asking. */
+  if (watch->requests == 0 && !watch->capabilities_known && vt_watch_wants_capabilities (watch))
+    {
+      gboolean known = FALSE;
+      VtCapabilities capabilities = VT_CAPABILITY_NONE;
+
+      if (watch->host->park (watch, &known, &capabilities, watch->host->host_data))
+        {
+          watch->parked = TRUE;
+          return;
+        }
+      if (known)
+        vt_watch_set_capabilities (watch, known, capabilities);
+    }
 
   /* The budget runs from the first request, start jitter or not. */
   if (watch->requests++ == 0)
@@ -1078,6 +1119,62 @@ vt_watch_new (const VtWatchHost     *host,
   return watch;
 }
 
+/*
+ * vt_watch_resume:
+ *
+ * A parked watch makes its first request: with what the other watch's
+ * answer told, or, when that told nothing, as the one that asks.
+ */
+void
+vt_watch_resume (VtWatch        *watch,
+                 gboolean        capabilities_known,
+                 VtCapabilities  capabilities)
+{
+  g_return_if_fail (watch->parked);
+
+  watch->parked = FALSE;
+  if (watch->done)
+    return;
+
+  if (capabilities_known)
+    vt_watch_set_capabilities (watch, TRUE, capabilities);
+  vt_watch_send (watch);
+}
+
+/*
+ * vt_watch_want_progress:
+ *
+ * Someone watches the job's progress: on a feed, it moves to one that
+ * sends progress events, so that what is extrapolated between answers
+ * is corrected. Jobs nobody watches stay on a feed that tells status
+ * changes only: ten thousand of them cost no event stream's worth of
+ * progress.
+ */
+void
+vt_watch_want_progress (VtWatch *watch)
+{
+  if (watch->done || watch->progress_wanted)
+    return;
+
+  watch->progress_wanted = TRUE;
+  if (watch->channel != CHANNEL_FEED || watch->feed == NULL ||
+      watch->options.progress_interval <= 0)
+    return;
+
+  g_debug ("job %s: its progress is watched, to a feed with progress events",
+           vt_watch_name (watch));
+  vt_watch_leave_feed (watch);
+  /* The move is the feed's business, not one of the watch's requests. */
+  if (!vt_watch_join_feed (watch))
+    {
+      vt_timer_heap_cancel (watch->host->timers, &watch->deadline);
+      if (vt_watch_fall_back (watch))
+        vt_watch_send (watch);
+      else
+        vt_watch_give_up (watch);
+    }
+}
+
 /* Whether the channel depends on what the server offers: a watch that
  * only polls has nothing to wait for. */
 gboolean
@@ -1104,9 +1201,7 @@ vt_watch_start (VtWatch        *watch,
     return;
 
   watch->started = TRUE;
-  watch->capabilities = capabilities;
-  watch->capabilities_known = capabilities_known;
-  watch->channel = vt_watch_pick_channel (watch);
+  vt_watch_set_capabilities (watch, capabilities_known, capabilities);
 
   watch->started_us = g_get_monotonic_time ();
   if (watch->options.start_jitter > 0)

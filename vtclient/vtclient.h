@@ -11,6 +11,7 @@
 #include "vt-enums.h"
 #include "vt-enum-types.h"
 #include "vt-error.h"
+#include "vt-job.h"
 #include "vt-client.h"
 
 #undef __VTCLIENT_INSIDE__

@@ -10,7 +10,7 @@
 
 #include <math.h>
 
-#include "vt-channel-http-private.h"
+#include "vt-protocol-private.h"
 #include "vt-error.h"
 #include "vt-fuzz.h"
 #include "vt-job-response-private.h"
@@ -86,6 +86,48 @@ check_headers (const char *data,
                              VT_CAPABILITY_EVENTS | VT_CAPABILITY_FEEDS), ==, 0);
 }
 
+/* A feed's answer: every job kept has an id and a known status. */
+static void
+check_feed_answer (const char *data,
+                   gsize       size)
+{
+  g_auto(VtFeedAnswer) answer = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  if (!vt_feed_answer_parse (data, size, &answer, &error))
+    {
+      g_assert_error (error, VT_CLIENT_ERROR, VT_CLIENT_ERROR_PROTOCOL);
+      return;
+    }
+
+  g_assert_no_error (error);
+  g_assert_true (answer.next >= -1);
+  for (guint i = 0; i < answer.jobs->len; i++)
+    {
+      VtJobObservation *job = &g_array_index (answer.jobs, VtJobObservation, i);
+
+      g_assert_nonnull (job->id);
+      g_assert_true (job->status <= VT_STATUS_ERROR);
+    }
+  for (guint i = 0; i < answer.unknown->len; i++)
+    g_assert_nonnull (g_ptr_array_index (answer.unknown, i));
+}
+
+/* A Location header: resolved or refused, never anything but http(s). */
+static void
+check_redirect (const char *data,
+                gsize       size)
+{
+  g_autofree char *value = g_strndup (data, size);
+  g_autoptr(GUri) base = g_uri_parse ("http://127.0.0.1:5000/jobs/x?wait=1",
+                                      G_URI_FLAGS_ENCODED, NULL);
+  g_autoptr(GUri) target = vt_protocol_redirect_target (base, value);
+
+  if (target != NULL)
+    g_assert_true (g_str_equal (g_uri_get_scheme (target), "http") ||
+                   g_str_equal (g_uri_get_scheme (target), "https"));
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
@@ -93,6 +135,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   check_parse ((const char *) data, size);
   check_parse_id ((const char *) data, size);
   check_headers ((const char *) data, size);
+  check_feed_answer ((const char *) data, size);
+  check_redirect ((const char *) data, size);
 
   return 0;
 }
