@@ -2,10 +2,13 @@
  *
  * "At once" is counted in main-loop iterations (VtCancelProbe): after
  * the cancel call the loop runs without blocking, so only sources already
- * due run, and the callback must come within VT_CANCEL_ITERATIONS of
- * them. A client that waits for its next timer, for the request's
- * timeout or for the server before it reports the cancellation never
- * gets there, whatever the machine's load. The milliseconds are printed.
+ * due run, and the callback must come within VT_CANCEL_ITERATIONS (the
+ * client's cancellation idle, then GTask's) of a cancel from a callback,
+ * within one fewer of a cancel from the test between iterations. A client
+ * that waits for its next timer, for the request's timeout or for the
+ * server before it reports the cancellation never gets there, whatever
+ * the machine's load; nor does one that takes an idle more. The
+ * milliseconds are printed.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
