@@ -13,9 +13,8 @@
 
 static guint iterations;
 
-/* The test the deadline below was set for, and its source. */
-static char  *deadline_test;
-static guint  deadline_id;
+/* The deadline of the test that runs, from its first iteration on. */
+static guint deadline_id;
 
 static gboolean
 on_deadline (gpointer user_data)
@@ -25,20 +24,23 @@ on_deadline (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* A deadline per test, set by its first iteration. */
+static void
+remove_deadline (gpointer data)
+{
+  g_clear_handle_id (&deadline_id, g_source_remove);
+}
+
+/* A deadline per test, set by its first iteration and removed when the
+ * test ends. */
 static void
 ensure_deadline (void)
 {
-  const char *test = g_test_get_path ();
-
-  if (g_strcmp0 (test, deadline_test) == 0)
+  if (deadline_id != 0)
     return;
 
-  g_clear_handle_id (&deadline_id, g_source_remove);
-  g_free (deadline_test);
-  deadline_test = g_strdup (test);
   deadline_id = g_timeout_add_seconds ((guint) ceil (VT_TEST_DEADLINE * vt_test_time_scale ()),
                                        on_deadline, NULL);
+  g_test_queue_destroy (remove_deadline, NULL);
 }
 
 void
