@@ -3,8 +3,9 @@
  * A job is decided entirely when it is created: its duration, its outcome
  * and the noise on its eta never change afterwards, so asking twice never
  * re-rolls anything. Its state is computed lazily from the monotonic clock
- * (created + duration); a ready-time source additionally fires at the
- * exact end so that long-polls and event streams hear about it at once.
+ * (created + duration); the store, which times every pending job with one
+ * source, calls vts_job_notify_ended() at the exact end so that
+ * long-polls and event streams hear about it at once.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -25,8 +26,6 @@ struct _VtsJob
   double      eta_factor;
   char       *source_url;
   char       *target_language;
-
-  GSource    *end_source;
 };
 
 enum {
@@ -73,11 +72,6 @@ vts_job_finalize (GObject *object)
 {
   VtsJob *self = VTS_JOB (object);
 
-  if (self->end_source != NULL)
-    {
-      g_source_destroy (self->end_source);
-      g_source_unref (self->end_source);
-    }
   g_free (self->id);
   g_free (self->source_url);
   g_free (self->target_language);
@@ -109,31 +103,6 @@ vts_job_init (VtsJob *self)
 {
 }
 
-static gboolean
-vts_job_end_dispatch (GSource     *source,
-                     GSourceFunc  callback,
-                     gpointer     user_data)
-{
-  return callback (user_data);
-}
-
-/* A bare source with a ready time: unlike a timeout it fires at an exact
- * monotonic instant, which is the instant the lazy state flips. */
-static GSourceFuncs vts_job_end_source_funcs = {
-  .dispatch = vts_job_end_dispatch,
-};
-
-static gboolean
-vts_job_on_end (gpointer user_data)
-{
-  VtsJob *self = user_data;
-
-  g_clear_pointer (&self->end_source, g_source_unref);
-  g_signal_emit (self, signals[CHANGED], 0);
-
-  return G_SOURCE_REMOVE;
-}
-
 VtsJob *
 vts_job_new (const char *id,
             gint64      created_wall_us,
@@ -161,16 +130,16 @@ vts_job_new (const char *id,
   self->source_url = g_strdup (source_url);
   self->target_language = g_strdup (target_language);
 
-  if (vts_job_get_state (self, g_get_monotonic_time ()) == VTS_JOB_STATE_PENDING)
-    {
-      self->end_source = g_source_new (&vts_job_end_source_funcs, sizeof (GSource));
-      g_source_set_name (self->end_source, "[vt-server] job end");
-      g_source_set_ready_time (self->end_source, self->created_mono + self->duration);
-      g_source_set_callback (self->end_source, vts_job_on_end, self, NULL);
-      g_source_attach (self->end_source, g_main_context_get_thread_default ());
-    }
-
   return self;
+}
+
+/* Emits ::changed: the store calls it at the instant the job ends. */
+void
+vts_job_notify_ended (VtsJob *self)
+{
+  g_return_if_fail (VTS_IS_JOB (self));
+
+  g_signal_emit (self, signals[CHANGED], 0);
 }
 
 const char *
@@ -227,6 +196,15 @@ vts_job_get_target_language (VtsJob *self)
   g_return_val_if_fail (VTS_IS_JOB (self), NULL);
 
   return self->target_language;
+}
+
+/* The instant the job ends, in µs on the monotonic clock */
+gint64
+vts_job_get_end_time (VtsJob *self)
+{
+  g_return_val_if_fail (VTS_IS_JOB (self), 0);
+
+  return self->created_mono + self->duration;
 }
 
 VtsJobState

@@ -40,6 +40,8 @@ VtsJobState  vts_job_get_outcome         (VtsJob      *self);
 double      vts_job_get_eta_factor      (VtsJob      *self);
 const char *vts_job_get_source_url      (VtsJob      *self);
 const char *vts_job_get_target_language (VtsJob      *self);
+gint64      vts_job_get_end_time        (VtsJob      *self);
+void        vts_job_notify_ended        (VtsJob      *self);
 
 VtsJobState  vts_job_get_state           (VtsJob      *self,
                                         gint64      now_us);

@@ -143,9 +143,11 @@ vts_metrics_render (VtsMetrics  *self,
   render_requests (self, out);
   render_gauge (out, "vt_open_long_polls", "Requests held by a long-poll now.", open_long_polls);
   render_gauge (out, "vt_open_streams", "Event streams open now.", open_streams);
+  render_gauge (out, "vt_jobs_in_memory", "Jobs held in memory (the others are on disk).",
+                vts_job_store_get_n_in_memory (store));
 
   vts_job_store_count (store, g_get_monotonic_time (), counts);
-  g_string_append (out, "# HELP vt_jobs Jobs by state.\n# TYPE vt_jobs gauge\n");
+  g_string_append (out, "# HELP vt_jobs Jobs stored, by state.\n# TYPE vt_jobs gauge\n");
   for (guint i = 0; i < VTS_JOB_N_STATES; i++)
     g_string_append_printf (out, "vt_jobs{state=\"%s\"} %u\n",
                             vts_job_state_to_string (i), counts[i]);

@@ -317,10 +317,33 @@ respond_or_hold (VtsRoutes              *self,
   respond (msg, job, self);
 }
 
-static void
-respond_not_found (SoupServerMessage *msg)
+/* Finds the job @id names, or answers why there is none: 404 for an id
+ * that never was a job's, 410 for a job retention removed, 503 when the
+ * database cannot be read. */
+static VtsJob *
+find_job_or_respond (VtsRoutes          *self,
+                     SoupServerMessage *msg,
+                     const char        *id)
 {
-  vts_response_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "No such job");
+  VtsJob *job = NULL;
+
+  switch (vts_job_store_find (self->store, id, &job))
+    {
+    case VTS_JOB_LOOKUP_FOUND:
+      return job;
+    case VTS_JOB_LOOKUP_GONE:
+      vts_response_error (msg, SOUP_STATUS_GONE, "gone",
+                          "The job ended longer ago than the server keeps jobs");
+      return NULL;
+    case VTS_JOB_LOOKUP_FAILED:
+      vts_response_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+                          "The job cannot be read now");
+      return NULL;
+    case VTS_JOB_LOOKUP_UNKNOWN:
+    default:
+      vts_response_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "No such job");
+      return NULL;
+    }
 }
 
 /* GET /status, /status/{id}, /status?job_id={id}: the classic shape */
@@ -332,15 +355,8 @@ handle_status (VtsRoutes          *self,
 {
   const char *job_id = query != NULL ? g_hash_table_lookup (query, "job_id") : NULL;
 
-  if (job == NULL && job_id != NULL)
-    {
-      job = vts_job_store_lookup (self->store, job_id);
-      if (job == NULL)
-        {
-          respond_not_found (msg);
-          return;
-        }
-    }
+  if (job == NULL && job_id != NULL && (job = find_job_or_respond (self, msg, job_id)) == NULL)
+    return;
   if (job == NULL)
     job = vts_job_store_get_default (self->store);
 
@@ -501,6 +517,98 @@ parse_job_spec (GBytes     *body,
   return g_steal_pointer (&root);
 }
 
+/* A POST /jobs waiting for its job to be stored. The connection may go
+ * meanwhile (the server stopping drops it): then there is no one to
+ * answer. */
+typedef struct
+{
+  VtsRoutes          *routes;
+  SoupServerMessage *msg;
+  gulong             gone_ids[2];
+} PendingPost;
+
+static void
+pending_post_on_gone (PendingPost *post)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (post->gone_ids); i++)
+    g_clear_signal_handler (&post->gone_ids[i], post->msg);
+  g_clear_object (&post->msg);
+}
+
+static PendingPost *
+pending_post_new (VtsRoutes          *self,
+                  SoupServerMessage *msg)
+{
+  PendingPost *post = g_new0 (PendingPost, 1);
+
+  post->routes = g_object_ref (self);
+  post->msg = g_object_ref (msg);
+  post->gone_ids[0] = g_signal_connect_swapped (msg, "disconnected",
+                                                G_CALLBACK (pending_post_on_gone), post);
+  post->gone_ids[1] = g_signal_connect_swapped (msg, "finished",
+                                                G_CALLBACK (pending_post_on_gone), post);
+  return post;
+}
+
+static void
+pending_post_free (PendingPost *post)
+{
+  if (post->msg != NULL)
+    pending_post_on_gone (post);
+  g_object_unref (post->routes);
+  g_free (post);
+}
+
+static void
+respond_created (VtsRoutes          *self,
+                 SoupServerMessage *msg,
+                 VtsJob             *job)
+{
+  g_autofree char *location = g_strconcat ("/jobs/", vts_job_get_id (job), NULL);
+
+  respond_job (msg, job, self);
+  soup_server_message_set_status (msg, SOUP_STATUS_CREATED, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Location", location);
+}
+
+/* 201 once the job is stored; if it could not be, it does not exist,
+ * and the client is told to try again. */
+static void
+respond_stored (VtsRoutes          *self,
+                SoupServerMessage *msg,
+                VtsJob             *job,
+                const GError      *error)
+{
+  if (job != NULL)
+    {
+      respond_created (self, msg, job);
+      return;
+    }
+
+  vts_response_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+                      "The job could not be stored: %s", error->message);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Retry-After", "1");
+}
+
+static void
+on_job_stored (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  PendingPost *post = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtsJob) job = vts_job_store_create_finish (VTS_JOB_STORE (source), result, &error);
+
+  if (post->msg != NULL)
+    {
+      respond_stored (post->routes, post->msg, job, error);
+      soup_server_message_unpause (post->msg);
+    }
+  pending_post_free (post);
+}
+
 static void
 handle_post_jobs (VtsRoutes          *self,
                   SoupServerMessage *msg,
@@ -510,9 +618,7 @@ handle_post_jobs (VtsRoutes          *self,
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *location = NULL;
   VtsJobSpec spec = VTS_JOB_SPEC_INIT;
-  VtsJob *job;
 
   body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   if (g_bytes_get_size (body) > VTS_ROUTES_MAX_BODY)
@@ -530,12 +636,19 @@ handle_post_jobs (VtsRoutes          *self,
       return;
     }
 
-  job = vts_job_store_create (self->store, &spec);
-  respond_job (msg, job, self);
-  soup_server_message_set_status (msg, SOUP_STATUS_CREATED, NULL);
-  location = g_strconcat ("/jobs/", vts_job_get_id (job), NULL);
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "Location", location);
+  /* In memory, storing is instant. On a file, the POSTs of one main-loop
+   * iteration share one commit, and each is answered after it. */
+  if (!vts_job_store_is_persistent (self->store))
+    {
+      g_autoptr(VtsJob) job = vts_job_store_create (self->store, &spec, &error);
+
+      respond_stored (self, msg, job, error);
+      return;
+    }
+
+  soup_server_message_pause (msg);
+  vts_job_store_create_async (self->store, &spec, NULL, on_job_stored,
+                              pending_post_new (self, msg));
 }
 
 /* Event streams */
@@ -596,12 +709,8 @@ handle_events (VtsRoutes          *self,
         continue;
 
       id = g_uri_unescape_string (params[i] + strlen ("job="), NULL);
-      job = vts_job_store_lookup (self->store, id);
-      if (job == NULL)
-        {
-          respond_not_found (msg);
-          return;
-        }
+      if ((job = find_job_or_respond (self, msg, id)) == NULL)
+        return;
       g_ptr_array_add (jobs, job);
     }
 
@@ -726,11 +835,8 @@ vts_routes_handle (VtsRoutes          *self,
 
   /* Any id that is not a job's, well-formed or not, is a 404: the
    * answer does not tell a prober which ids could exist. */
-  if (id != NULL && (job = vts_job_store_lookup (self->store, id)) == NULL)
-    {
-      respond_not_found (msg);
-      return;
-    }
+  if (id != NULL && (job = find_job_or_respond (self, msg, id)) == NULL)
+    return;
 
   func (self, msg, job, query);
 }
