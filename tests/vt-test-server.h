@@ -24,6 +24,10 @@ VtTestServer *vt_test_server_startv     (const char * const *args);
 const char   *vt_test_server_get_url    (VtTestServer *server);
 /* Terminates the process and waits for it. */
 void          vt_test_server_stop       (VtTestServer *server);
+/* Kills the process (SIGKILL: no clean exit, a crash) and waits for it. */
+void          vt_test_server_kill       (VtTestServer *server);
+/* The server's process id */
+GPid          vt_test_server_get_pid    (VtTestServer *server);
 /* The path of the built vt-server (VT_SERVER_PATH in the environment,
  * else the build-time path). */
 const char   *vt_test_server_get_path   (void);
