@@ -438,10 +438,11 @@ main (int   argc,
 
   /* Dropping every connection ends the held long-polls, streams and hung
    * requests through their ::disconnected handlers, before their owners
-   * go; the iterations let closes already under way finish, and the job
-   * store commit what it was given (the clients are gone, the jobs are
-   * stored all the same). */
+   * go. The job store then finishes the writes under way (the clients
+   * are gone; the jobs are stored all the same), and the iterations let
+   * the closes and completions under way finish. */
   soup_server_disconnect (soup_server);
+  vts_job_store_close (server.store);
   while (g_main_context_iteration (NULL, FALSE))
     ;
 

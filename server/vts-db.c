@@ -11,19 +11,29 @@
  * The database is in WAL mode with synchronous=FULL: a COMMIT returns
  * once the transaction is in the log and the log is on disk, so that a
  * job the server answered 201 for survives a crash of the process and of
- * the machine. It is opened in exclusive locking mode: no other process
- * can use it while this one runs (a second vt-server on the same file is
- * refused at start), and WAL then needs no shared-memory file.
+ * the machine. WAL also lets the main loop read while the writer thread
+ * (vts-db-writer.c), on a connection of its own, commits.
  *
- * Every statement is prepared once. Nothing here is thread-safe: a
- * connection belongs to the thread that opened it.
+ * One process at a time: the first connection takes an exclusive flock()
+ * on the file, so that a second vt-server on the same file is refused at
+ * start. (flock locks are apart from the fcntl locks SQLite takes; the
+ * descriptor is closed only after SQLite is done with the file, since
+ * closing any descriptor of a file drops the process's fcntl locks.)
+ *
+ * Every statement is prepared once. A connection is used by one thread
+ * at a time.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "vts-db.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "vts-duration-model.h"
 
@@ -100,6 +110,8 @@ struct _VtsDb
 {
   sqlite3      *db;
   sqlite3_stmt *stmts[N_STMTS];
+  char         *path;     /* NULL in memory */
+  int           lock_fd;  /* the first connection's flock, else -1 */
 };
 
 /* SQLite's result codes, as the GIOErrorEnum a caller can act on */
@@ -242,9 +254,7 @@ ensure_schema (sqlite3     *db,
       return FALSE;
     }
 
-  /* Take the write lock now, and keep it (exclusive mode): a second
-   * server on the same file fails here, not at its first job. */
-  return exec (db, "BEGIN IMMEDIATE; COMMIT", "cannot lock the database", error);
+  return TRUE;
 }
 
 static gboolean
@@ -255,8 +265,10 @@ configure (sqlite3     *db,
   g_autofree char *mode = NULL;
 
   sqlite3_extended_result_codes (db, 1);
-  if (!exec (db, "PRAGMA locking_mode = EXCLUSIVE; PRAGMA synchronous = FULL",
-             "cannot configure the database", error))
+  /* The two connections (main loop, writer) meet only on rare locks: a
+   * checkpoint, the log's recovery. */
+  sqlite3_busy_timeout (db, 5000);
+  if (!exec (db, "PRAGMA synchronous = FULL", "cannot configure the database", error))
     return FALSE;
 
   if (!on_disk)
@@ -293,22 +305,41 @@ prepare_statements (VtsDb   *self,
   return TRUE;
 }
 
-/*
- * vts_db_open:
- * @path: (nullable): the database file, created when missing; %NULL
- *   keeps the jobs in memory, for a server without --state
- *
- * Returns: (transfer full) (nullable): the open database, or %NULL with
- * @error set (G_IO_ERROR_INVALID_DATA for a file that is not a vt-server
- * database, G_IO_ERROR_BUSY when another process holds it)
- */
-VtsDb *
-vts_db_open (const char  *path,
-             GError     **error)
+/* One vt-server per file: an exclusive flock() on it, kept open. */
+static int
+lock_file (const char  *path,
+           GError     **error)
+{
+  int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int saved_errno;
+
+  if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) == 0)
+    return fd;
+
+  saved_errno = errno;
+  if (fd >= 0)
+    close (fd);
+  if (saved_errno == EWOULDBLOCK)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, "locked");
+  else
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                 "%s", g_strerror (saved_errno));
+  return -1;
+}
+
+static VtsDb *
+open_connection (const char  *path,
+                 gboolean     lock,
+                 GError     **error)
 {
   g_autoptr(VtsDb) self = g_new0 (VtsDb, 1);
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc;
+
+  self->path = g_strdup (path);
+  self->lock_fd = -1;
+  if (lock && path != NULL && (self->lock_fd = lock_file (path, error)) < 0)
+    return NULL;
 
   rc = sqlite3_open_v2 (path != NULL ? path : ":memory:", &self->db, flags, NULL);
   if (rc != SQLITE_OK)
@@ -333,6 +364,37 @@ vts_db_open (const char  *path,
   return g_steal_pointer (&self);
 }
 
+/*
+ * vts_db_open:
+ * @path: (nullable): the database file, created when missing; %NULL
+ *   keeps the jobs in memory, for a server without --state
+ *
+ * Returns: (transfer full) (nullable): the open database, or %NULL with
+ * @error set (G_IO_ERROR_INVALID_DATA for a file that is not a vt-server
+ * database, G_IO_ERROR_BUSY when another process holds it)
+ */
+VtsDb *
+vts_db_open (const char  *path,
+             GError     **error)
+{
+  return open_connection (path, TRUE, error);
+}
+
+/*
+ * vts_db_open_another:
+ *
+ * Returns: (transfer full) (nullable): a second connection to the file
+ * of @self, for another thread; close it before @self
+ */
+VtsDb *
+vts_db_open_another (VtsDb   *self,
+                     GError **error)
+{
+  g_return_val_if_fail (self->path != NULL, NULL);
+
+  return open_connection (self->path, FALSE, error);
+}
+
 /* Closing the last connection checkpoints the log and deletes it: after
  * a clean stop, the database is one file again. */
 void
@@ -345,6 +407,9 @@ vts_db_close (VtsDb *self)
     sqlite3_finalize (self->stmts[i]);
   if (self->db != NULL && sqlite3_close (self->db) != SQLITE_OK)
     g_warning ("Cannot close the database: %s", sqlite3_errmsg (self->db));
+  if (self->lock_fd >= 0)
+    close (self->lock_fd);
+  g_free (self->path);
   g_free (self);
 }
 

@@ -15,6 +15,8 @@ typedef struct _VtsDb VtsDb;
 
 VtsDb    *vts_db_open            (const char  *path,
                                   GError     **error);
+VtsDb    *vts_db_open_another    (VtsDb       *self,
+                                  GError     **error);
 void      vts_db_close           (VtsDb       *self);
 
 gboolean  vts_db_begin           (VtsDb       *self,

@@ -5,14 +5,15 @@
  * GRand, so that a --seed makes a whole run reproducible.
  *
  * Every job is a row of a VtsDb: the --state file, or a database in
- * memory without one. A creation is answered only once its row is
- * committed: vts_job_store_create_async() queues the job, and the
- * creations queued during one main-loop iteration are committed together
- * in the next, in one transaction, then completed (with the job, or with
- * the error that kept it from being stored: then it does not exist).
- * One fsync serves a whole storm of POSTs, and the loop is blocked for
- * one commit at a time (docs/benchmarks.md measures this against a
- * writer thread).
+ * memory without one. A creation completes only once its row is
+ * committed: on a file, vts_job_store_create_async() hands the job to
+ * the writer thread (vts-db-writer.c), which commits every job queued
+ * meanwhile in one transaction, off the main loop; the creation then
+ * completes in the main context, with the job, or with the error that
+ * kept it from being stored (then it does not exist). One fsync serves a
+ * storm of POSTs and the main loop never waits for the disk
+ * (docs/benchmarks.md measures this against committing on the main
+ * loop). In memory, vts_job_store_create() stores a job at once.
  *
  * Memory holds only what is needed at once: every pending job (their
  * ends are timed by one source, ready at the earliest end, rather than
@@ -33,6 +34,7 @@
 #include "vts-job-store.h"
 
 #include "vts-db.h"
+#include "vts-db-writer.h"
 #include "vts-job-ids.h"
 #include "vts-legacy-state.h"
 
@@ -81,11 +83,40 @@ struct _VtsJobStore
   guint64          stored[VTS_JOB_N_STATES];   /* rows, by outcome */
   guint            pending_by_outcome[VTS_JOB_N_STATES];
 
-  GPtrArray       *queued;        /* GTask, creations to commit */
-  GSource         *work_source;   /* commits the queue, trims the cache */
+  VtsDbWriter     *writer;        /* on a file: what writes */
+  gboolean         sweeping;      /* a deletion is with the writer */
+  GSource         *trim_source;   /* trims the cache, after lookups */
   GSource         *end_source;    /* ready at the earliest pending end */
   GSource         *sweep_source;  /* retention */
 };
+
+/* What the writer does for the store */
+typedef enum {
+  WRITE_JOB,
+  DELETE_ENDED,
+} WriteKind;
+
+typedef struct
+{
+  WriteKind  kind;
+  GTask     *task;         /* WRITE_JOB: a creation; its data is the job */
+  gint64     cutoff_wall;  /* DELETE_ENDED: delete what ended by then */
+  char      *keep_id;      /* DELETE_ENDED: but the default job */
+  gint64     n_deleted;
+  guint64    deleted[VTS_JOB_N_STATES];
+  GError    *error;
+} Write;
+
+static void
+write_free (gpointer data)
+{
+  Write *write = data;
+
+  g_clear_object (&write->task);
+  g_free (write->keep_id);
+  g_clear_error (&write->error);
+  g_free (write);
+}
 
 G_DEFINE_FINAL_TYPE (VtsJobStore, vts_job_store, G_TYPE_OBJECT)
 
@@ -180,9 +211,9 @@ arm_end_source (VtsJobStore *self)
 }
 
 static void
-schedule_work (VtsJobStore *self)
+schedule_trim (VtsJobStore *self)
 {
-  g_source_set_ready_time (self->work_source, 0);
+  g_source_set_ready_time (self->trim_source, 0);
 }
 
 /* Takes @job into memory: timed while pending, cached once ended. */
@@ -214,7 +245,7 @@ vts_job_store_adopt (VtsJobStore *self,
     {
       g_queue_push_head_link (&self->ended, &entry->link);
       if (self->ended.length > VTS_JOB_STORE_CACHE_SIZE)
-        schedule_work (self);
+        schedule_trim (self);
     }
 
   return entry;
@@ -282,24 +313,24 @@ on_jobs_end (gpointer user_data)
 
 /* One transaction for all of @jobs: all are stored, or none. */
 static gboolean
-insert_jobs (VtsJobStore  *self,
-             VtsJob      **jobs,
-             guint         n_jobs,
-             GError      **error)
+insert_jobs (VtsDb    *db,
+             VtsJob  **jobs,
+             guint     n_jobs,
+             GError  **error)
 {
-  if (!vts_db_begin (self->db, error))
+  if (!vts_db_begin (db, error))
     return FALSE;
 
   for (guint i = 0; i < n_jobs; i++)
     {
-      if (!vts_db_insert_job (self->db, jobs[i], error))
+      if (!vts_db_insert_job (db, jobs[i], error))
         {
-          vts_db_rollback (self->db);
+          vts_db_rollback (db);
           return FALSE;
         }
     }
 
-  return vts_db_commit (self->db, error);
+  return vts_db_commit (db, error);
 }
 
 /* A job just committed: it exists from now on. */
@@ -312,45 +343,26 @@ vts_job_store_add (VtsJobStore *self,
 }
 
 static void
-commit_queued (VtsJobStore *self)
+complete_creation (VtsJobStore  *self,
+                   GTask        *task,
+                   const GError *error)
 {
-  g_autoptr(GPtrArray) tasks = g_steal_pointer (&self->queued);
-  g_autoptr(GPtrArray) jobs = NULL;
-  g_autoptr(GError) error = NULL;
+  VtsJob *job = g_task_get_task_data (task);
 
-  self->queued = g_ptr_array_new_with_free_func (g_object_unref);
-  if (tasks->len == 0)
-    return;
-
-  jobs = g_ptr_array_sized_new (tasks->len);
-  for (guint i = 0; i < tasks->len; i++)
-    g_ptr_array_add (jobs, g_task_get_task_data (g_ptr_array_index (tasks, i)));
-
-  if (!insert_jobs (self, (VtsJob **) jobs->pdata, jobs->len, &error))
-    g_warning ("Cannot store %u new jobs: %s", jobs->len, error->message);
-
-  for (guint i = 0; i < tasks->len; i++)
+  if (error != NULL)
     {
-      GTask *task = g_ptr_array_index (tasks, i);
-      VtsJob *job = g_ptr_array_index (jobs, i);
-
-      if (error != NULL)
-        {
-          g_task_return_error (task, g_error_copy (error));
-          continue;
-        }
-      vts_job_store_add (self, job);
-      g_task_return_pointer (task, g_object_ref (job), g_object_unref);
+      g_task_return_error (task, g_error_copy (error));
+      return;
     }
+
+  vts_job_store_add (self, job);
+  g_task_return_pointer (task, g_object_ref (job), g_object_unref);
 }
 
 static gboolean
-on_work (gpointer user_data)
+on_trim (gpointer user_data)
 {
-  VtsJobStore *self = user_data;
-
-  commit_queued (self);
-  trim_cache (self);
+  trim_cache (user_data);
 
   return G_SOURCE_CONTINUE;
 }
@@ -385,7 +397,9 @@ draw_job (VtsJobStore      *self,
  * vts_job_store_create:
  *
  * Draws a new job and stores it now, in a transaction of its own: what a
- * store in memory does for every job (vts_job_store_is_persistent()).
+ * store in memory does for every job. A store on a file (see
+ * vts_job_store_is_persistent()) creates them with
+ * vts_job_store_create_async().
  *
  * Returns: (transfer full) (nullable): the new job, stored; %NULL with
  * @error set if it could not be (it does not exist then)
@@ -399,9 +413,10 @@ vts_job_store_create (VtsJobStore       *self,
 
   g_return_val_if_fail (VTS_IS_JOB_STORE (self), NULL);
   g_return_val_if_fail (spec != NULL, NULL);
+  g_return_val_if_fail (!self->persistent, NULL);
 
   job = draw_job (self, spec);
-  if (!insert_jobs (self, &job, 1, error))
+  if (!insert_jobs (self->db, &job, 1, error))
     return NULL;
 
   vts_job_store_add (self, job);
@@ -432,8 +447,26 @@ vts_job_store_create_async (VtsJobStore         *self,
   g_task_set_source_tag (task, vts_job_store_create_async);
   g_task_set_task_data (task, draw_job (self, spec), g_object_unref);
 
-  g_ptr_array_add (self->queued, g_steal_pointer (&task));
-  schedule_work (self);
+  if (self->writer != NULL)
+    {
+      Write *write = g_new0 (Write, 1);
+
+      write->kind = WRITE_JOB;
+      write->task = g_steal_pointer (&task);
+      vts_db_writer_push (self->writer, write);
+    }
+  else
+    {
+      g_autoptr(GError) error = NULL;
+      VtsJob *job = g_task_get_task_data (task);
+
+      /* In memory, or closed: at once. */
+      if (!self->persistent)
+        insert_jobs (self->db, &job, 1, &error);
+      else
+        g_set_error (&error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the store is closed");
+      complete_creation (self, task, error);
+    }
 }
 
 /*
@@ -690,54 +723,153 @@ sweep_memory (VtsJobStore *self,
     }
 }
 
-/* Deletes one chunk of the rows past retention. Returns: how many */
+/* Deletes one chunk of the rows past retention, in a transaction.
+ * Returns: how many, -1 on error */
 static gint64
-sweep_disk (VtsJobStore  *self,
-            gint64        cutoff_wall,
-            GError      **error)
+delete_ended (VtsDb       *db,
+              gint64       cutoff_wall,
+              const char  *keep_id,
+              guint64      deleted[VTS_JOB_N_STATES],
+              GError     **error)
 {
-  const char *keep = self->default_entry != NULL ? vts_job_get_id (self->default_entry->job) : NULL;
-  guint64 deleted[VTS_JOB_N_STATES];
   gint64 n;
 
-  if (!vts_db_begin (self->db, error))
+  if (!vts_db_begin (db, error))
     return -1;
 
-  n = vts_db_delete_ended (self->db, cutoff_wall, keep, SWEEP_CHUNK, deleted, error);
-  if (n < 0)
+  n = vts_db_delete_ended (db, cutoff_wall, keep_id, SWEEP_CHUNK, deleted, error);
+  if (n <= 0)
     {
-      vts_db_rollback (self->db);
-      return -1;
+      vts_db_rollback (db);
+      return n;
     }
-  if (n > 0 && !vts_db_commit (self->db, error))
-    return -1;
-  if (n == 0)
-    vts_db_rollback (self->db);
 
-  for (guint i = 0; i < VTS_JOB_N_STATES; i++)
+  return vts_db_commit (db, error) ? n : -1;
+}
+
+static void
+arm_sweep (VtsJobStore *self,
+           gboolean     at_once)
+{
+  g_source_set_ready_time (self->sweep_source,
+                           at_once ? 0 : g_get_monotonic_time () + sweep_interval (self));
+}
+
+/* The rows are gone: so are their counts. A full chunk means more to
+ * delete: on at the next iteration. */
+static void
+swept (VtsJobStore  *self,
+       gint64        n,
+       guint64       deleted[VTS_JOB_N_STATES],
+       const GError *error)
+{
+  if (n < 0)
+    g_warning ("Cannot delete the jobs past retention: %s", error->message);
+
+  for (guint i = 0; n > 0 && i < VTS_JOB_N_STATES; i++)
     self->stored[i] -= MIN (deleted[i], self->stored[i]);
 
-  return n;
+  self->sweeping = FALSE;
+  arm_sweep (self, n == SWEEP_CHUNK);
 }
 
 static gboolean
 on_sweep (gpointer user_data)
 {
   VtsJobStore *self = user_data;
-  g_autoptr(GError) error = NULL;
   gint64 cutoff_wall = g_get_real_time () - self->retention;
-  gint64 next = g_get_monotonic_time () + sweep_interval (self);
-  gint64 n;
+  const char *keep = self->default_entry != NULL ? vts_job_get_id (self->default_entry->job) : NULL;
 
   sweep_memory (self, cutoff_wall);
-  n = sweep_disk (self, cutoff_wall, &error);
-  if (n < 0)
-    g_warning ("Cannot delete the jobs past retention: %s", error->message);
-  else if (n == SWEEP_CHUNK)
-    next = 0;  /* more to delete: go on at the next iteration */
 
-  g_source_set_ready_time (self->sweep_source, next);
+  if (self->writer != NULL)
+    {
+      Write *write = g_new0 (Write, 1);
+
+      write->kind = DELETE_ENDED;
+      write->cutoff_wall = cutoff_wall;
+      write->keep_id = g_strdup (keep);
+      self->sweeping = TRUE;
+      vts_db_writer_push (self->writer, write);
+    }
+  else if (!self->persistent)
+    {
+      g_autoptr(GError) error = NULL;
+      guint64 deleted[VTS_JOB_N_STATES] = { 0, };
+      gint64 n = delete_ended (self->db, cutoff_wall, keep, deleted, &error);
+
+      swept (self, n, deleted, error);
+    }
+
   return G_SOURCE_CONTINUE;
+}
+
+/* The writer thread */
+
+/* In the writer's thread: the new jobs in one transaction, then the
+ * deletions. Touches nothing but @db and the writes. */
+static void
+write_in_thread (VtsDb     *db,
+                 GPtrArray *writes,
+                 gpointer   user_data)
+{
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < writes->len; i++)
+    {
+      Write *write = g_ptr_array_index (writes, i);
+
+      if (write->kind == WRITE_JOB)
+        g_ptr_array_add (jobs, g_task_get_task_data (write->task));
+    }
+
+  if (jobs->len > 0 && !insert_jobs (db, (VtsJob **) jobs->pdata, jobs->len, &error))
+    g_warning ("Cannot store %u new jobs: %s", jobs->len, error->message);
+
+  for (guint i = 0; i < writes->len; i++)
+    {
+      Write *write = g_ptr_array_index (writes, i);
+
+      if (write->kind == WRITE_JOB && error != NULL)
+        write->error = g_error_copy (error);
+      else if (write->kind == DELETE_ENDED)
+        write->n_deleted = delete_ended (db, write->cutoff_wall, write->keep_id,
+                                         write->deleted, &write->error);
+    }
+}
+
+/* In the main context: the writes of one batch, done */
+static void
+on_written (GPtrArray *writes,
+            gpointer   user_data)
+{
+  VtsJobStore *self = user_data;
+
+  for (guint i = 0; i < writes->len; i++)
+    {
+      Write *write = g_ptr_array_index (writes, i);
+
+      if (write->kind == WRITE_JOB)
+        complete_creation (self, write->task, write->error);
+      else
+        swept (self, write->n_deleted, write->deleted, write->error);
+    }
+}
+
+/*
+ * vts_job_store_close:
+ *
+ * Waits for the writes under way: each creation completes (its callback
+ * runs at the next iteration of the main context); any later one fails.
+ * Call it when the server stops; the store closes itself when it goes.
+ */
+void
+vts_job_store_close (VtsJobStore *self)
+{
+  g_return_if_fail (VTS_IS_JOB_STORE (self));
+
+  g_clear_pointer (&self->writer, vts_db_writer_close);
 }
 
 /*
@@ -752,7 +884,8 @@ vts_job_store_set_retention (VtsJobStore *self,
   g_return_if_fail (seconds >= 0 && seconds <= G_MAXINT64 / G_USEC_PER_SEC / 2);
 
   self->retention = (gint64) llround (seconds * G_USEC_PER_SEC);
-  g_source_set_ready_time (self->sweep_source, g_get_monotonic_time () + sweep_interval (self));
+  if (!self->sweeping)
+    arm_sweep (self, FALSE);
 }
 
 /* Opening */
@@ -963,7 +1096,7 @@ vts_job_store_open (VtsJobStore  *self,
   g_autoptr(GError) local_error = NULL;
   char head[64];
   gsize length;
-  VtsDb *db;
+  VtsDb *db, *writer_db;
 
   g_return_val_if_fail (VTS_IS_JOB_STORE (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -990,7 +1123,16 @@ vts_job_store_open (VtsJobStore  *self,
       return FALSE;
     }
 
+  writer_db = vts_db_open_another (self->db, &local_error);
+  if (writer_db == NULL)
+    {
+      g_prefix_error (&local_error, "%s: ", path);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
   self->persistent = TRUE;
+  self->writer = vts_db_writer_new (writer_db, write_in_thread, on_written, self, write_free);
   return TRUE;
 }
 
@@ -1001,8 +1143,8 @@ vts_job_store_dispose (GObject *object)
 {
   VtsJobStore *self = VTS_JOB_STORE (object);
 
-  /* Every queued creation holds a reference to the store: none is left. */
-  destroy_source (&self->work_source);
+  vts_job_store_close (self);
+  destroy_source (&self->trim_source);
   destroy_source (&self->end_source);
   destroy_source (&self->sweep_source);
 
@@ -1014,7 +1156,6 @@ vts_job_store_finalize (GObject *object)
 {
   VtsJobStore *self = VTS_JOB_STORE (object);
 
-  g_ptr_array_unref (self->queued);
   g_sequence_free (self->pending);
   /* self->ended links the entries themselves: nothing to free. */
   g_hash_table_unref (self->entries);
@@ -1040,10 +1181,9 @@ vts_job_store_init (VtsJobStore *self)
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, entry_free);
   self->pending = g_sequence_new (NULL);
   g_queue_init (&self->ended);
-  self->queued = g_ptr_array_new_with_free_func (g_object_unref);
   self->retention = (gint64) (VTS_JOB_STORE_DEFAULT_RETENTION * G_USEC_PER_SEC);
 
-  self->work_source = attach_ready_source ("[vt-server] job store", on_work, self);
+  self->trim_source = attach_ready_source ("[vt-server] job cache", on_trim, self);
   self->end_source = attach_ready_source ("[vt-server] job ends", on_jobs_end, self);
   self->sweep_source = attach_ready_source ("[vt-server] retention", on_sweep, self);
 }

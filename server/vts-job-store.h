@@ -50,6 +50,7 @@ void          vts_job_store_set_retention  (VtsJobStore            *self,
                                             double                  seconds);
 gboolean      vts_job_store_ensure_default (VtsJobStore            *self,
                                             GError                **error);
+void          vts_job_store_close          (VtsJobStore            *self);
 
 gboolean      vts_job_store_is_persistent  (VtsJobStore            *self);
 
