@@ -30,6 +30,8 @@ vt_packages=(
   libclang-rt-14-dev
   # vt-bench's PNG plot
   libcairo2-dev
+  # tests/bench/vt-hold-many.py, 10,000 held requests against vt-server
+  python3-aiohttp
 )
 
 vt_install_deps () {

@@ -17,13 +17,16 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "vts-faults.h"
+#include "vts-feed.h"
 #include "vts-gate.h"
 #include "vts-job-store.h"
 #include "vts-metrics.h"
@@ -46,6 +49,7 @@ typedef struct
   double    retention;
   char     *tls_cert;
   char     *tls_key;
+  double    feed_ttl;
 } VtsOptions;
 
 static void
@@ -128,12 +132,15 @@ parse_options (VtsOptions        *options,
       "Serve https with this PEM certificate (with --tls-key)", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &options->tls_key,
       "The PEM private key of --tls-cert", "FILE" },
+    { "feed-ttl", 0, 0, G_OPTION_ARG_DOUBLE, &options->feed_ttl,
+      "Seconds an unused feed lives (default: 60; for tests)", "SECONDS" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("— simulate video translation jobs");
 
   options->port = 5000;
   options->retention = VTS_JOB_STORE_DEFAULT_RETENTION;
+  options->feed_ttl = VTS_FEED_TTL;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, argc, argv, error))
@@ -166,6 +173,12 @@ parse_options (VtsOptions        *options,
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--retention must be a number of seconds, at least 0");
+      return FALSE;
+    }
+  if (!(options->feed_ttl > 0 && options->feed_ttl <= 86400))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--feed-ttl must lie in (0, 86400]");
       return FALSE;
     }
   if ((options->tls_cert == NULL) != (options->tls_key == NULL))
@@ -260,6 +273,7 @@ vts_server_init (VtsServer         *server,
   server->gate = vts_gate_new (options->token, rate);
   server->metrics = vts_metrics_new ();
   server->routes = vts_routes_new (server->store, server->metrics, options->plain);
+  vts_routes_set_feed_ttl (server->routes, options->feed_ttl);
 
   return TRUE;
 }
@@ -313,9 +327,33 @@ resolve_host (const char  *host,
   return g_inet_socket_address_new (addresses->data, port);
 }
 
+/* Every held long-poll and open stream is a socket: the usual soft limit
+ * of 1,024 descriptors would refuse the 1,021st client (accept() fails
+ * with EMFILE and libsoup drops the connection). Raised to the hard limit,
+ * which only root can raise further; says nothing unless it fails. */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    {
+      g_printerr ("vt-server: cannot read the open-file limit: %s\n", g_strerror (errno));
+      return;
+    }
+  if (limit.rlim_cur == limit.rlim_max)
+    return;
+
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+    g_printerr ("vt-server: cannot raise the open-file limit to %llu: %s\n",
+                (unsigned long long) limit.rlim_max, g_strerror (errno));
+}
+
 /* Thousands of clients connect at once in the benchmarks and the soak;
  * GSocket's default backlog of 10 would make the kernel drop most of
- * their SYNs and the clients retry a second later. */
+ * their SYNs and the clients retry a second later. The kernel caps it at
+ * net.core.somaxconn (4096 by default since Linux 5.4; see README.md). */
 #define LISTEN_BACKLOG 4096
 
 static GSocket *
@@ -378,17 +416,18 @@ listening_port (SoupServer *soup_server)
   return port;
 }
 
-static void
-announce (SoupServer      *soup_server,
+/* "http://HOST:PORT": what the announce line says, and what result_url
+ * starts with. */
+static char *
+base_url (SoupServer      *soup_server,
           const VtsOptions *options)
 {
   gboolean ipv6 = strchr (options->host, ':') != NULL;
 
-  g_print ("vt-server listening on %s://%s%s%s:%d\n",
-           options->tls_cert != NULL ? "https" : "http",
-           ipv6 ? "[" : "", options->host, ipv6 ? "]" : "",
-           listening_port (soup_server));
-  fflush (stdout);
+  return g_strdup_printf ("%s://%s%s%s:%d",
+                          options->tls_cert != NULL ? "https" : "http",
+                          ipv6 ? "[" : "", options->host, ipv6 ? "]" : "",
+                          listening_port (soup_server));
 }
 
 int
@@ -403,6 +442,7 @@ main (int   argc,
   guint sigterm_id, sigint_id;
   int status = 0;
 
+  raise_fd_limit ();
   if (!parse_options (&options, &argc, &argv, &error) ||
       !vts_server_init (&server, &options, &error))
     {
@@ -423,7 +463,11 @@ main (int   argc,
 
   if (listen_on (soup_server, &options, &error))
     {
-      announce (soup_server, &options);
+      g_autofree char *url = base_url (soup_server, &options);
+
+      vts_routes_set_base_url (server.routes, url);
+      g_print ("vt-server listening on %s\n", url);
+      fflush (stdout);
       g_main_loop_run (loop);
     }
   else

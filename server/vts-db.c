@@ -1,7 +1,7 @@
 /* vts-db.c: the jobs on SQLite, one row per job
  *
  * A row holds what decides a job (id, wall-clock creation time, duration,
- * outcome, eta noise, fields), never a state: read back after a restart,
+ * outcome, eta noise, fields, the message of an error), never a state: read back after a restart,
  * the job is pending or has ended according to its creation time and
  * duration. The table is keyed by id (WITHOUT ROWID: a lookup is one
  * B-tree search) and indexed by the instant each job ends, which is what
@@ -61,10 +61,10 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_ROLLBACK] = "ROLLBACK",
   [STMT_INSERT] =
     "INSERT INTO jobs (id, created_us, duration_us, outcome, eta_factor,"
-    "                  source_url, target_language)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "                  source_url, target_language, message)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
   [STMT_FIND] =
-    "SELECT created_us, duration_us, outcome, eta_factor, source_url, target_language"
+    "SELECT created_us, duration_us, outcome, eta_factor, source_url, target_language, message"
     " FROM jobs WHERE id = ?1",
   [STMT_COUNT] = "SELECT outcome, count(*) FROM jobs GROUP BY outcome",
   /* A bounded chunk at a time: a sweep after a long downtime does not
@@ -98,7 +98,8 @@ static const char schema_sql[] =
   "  outcome         TEXT NOT NULL CHECK (outcome IN ('completed', 'error')),"
   "  eta_factor      REAL NOT NULL,"
   "  source_url      TEXT,"
-  "  target_language TEXT"
+  "  target_language TEXT,"
+  "  message         TEXT"
   ") WITHOUT ROWID;"
   "CREATE INDEX jobs_by_end ON jobs (created_us + duration_us);"
   "CREATE TABLE meta ("
@@ -467,6 +468,7 @@ vts_db_insert_job (VtsDb   *self,
   sqlite3_bind_double (stmt, 5, vts_job_get_eta_factor (job));
   bind_optional_text (stmt, 6, vts_job_get_source_url (job));
   bind_optional_text (stmt, 7, vts_job_get_target_language (job));
+  bind_optional_text (stmt, 8, vts_job_get_message (job));
 
   return step_to_done (self, STMT_INSERT, error);
 }
@@ -481,6 +483,7 @@ job_from_row (sqlite3_stmt  *stmt,
   gint64 duration = sqlite3_column_int64 (stmt, 1);
   double eta_factor = sqlite3_column_double (stmt, 3);
   VtsJobState outcome = VTS_JOB_STATE_PENDING;
+  VtsJob *job;
 
   vts_job_state_from_string ((const char *) sqlite3_column_text (stmt, 2), &outcome);
   if (outcome == VTS_JOB_STATE_PENDING || duration < 0 ||
@@ -491,9 +494,12 @@ job_from_row (sqlite3_stmt  *stmt,
       return NULL;
     }
 
-  return vts_job_new (id, sqlite3_column_int64 (stmt, 0), duration, outcome, eta_factor,
-                      (const char *) sqlite3_column_text (stmt, 4),
-                      (const char *) sqlite3_column_text (stmt, 5));
+  job = vts_job_new (id, sqlite3_column_int64 (stmt, 0), duration, outcome, eta_factor,
+                     (const char *) sqlite3_column_text (stmt, 4),
+                     (const char *) sqlite3_column_text (stmt, 5));
+  vts_job_set_message (job, (const char *) sqlite3_column_text (stmt, 6));
+
+  return job;
 }
 
 /* Selects the row keyed @key with statement @id. Returns: the statement

@@ -11,6 +11,9 @@
 
 G_BEGIN_DECLS
 
+/* Seconds between two events of a pending job on a stream. */
+#define VTS_EVENT_STREAM_PROGRESS_INTERVAL 2
+
 typedef struct _VtsEventStream VtsEventStream;
 
 /* Called exactly once when a stream vts_event_stream_new() returned is
@@ -21,8 +24,11 @@ typedef void (*VtsEventStreamDoneFunc) (VtsEventStream *stream,
 VtsEventStream *vts_event_stream_new  (SoupServerMessage     *msg,
                                      VtsJob * const         *jobs,
                                      guint                  n_jobs,
+                                     const VtsJobFormat     *format,
+                                     const char            *last_event_id,
                                      VtsEventStreamDoneFunc  done,
                                      gpointer               user_data);
 void           vts_event_stream_free (VtsEventStream         *self);
+void           vts_event_stream_start_response (SoupServerMessage *msg);
 
 G_END_DECLS

@@ -1,13 +1,20 @@
 /* vts-gate.c: who may send requests (--token, --rate-limit)
  *
- * Runs before faults and routes: a client over its rate gets a 429 with
- * Retry-After, then one without the bearer token a 401 with
- * WWW-Authenticate. GET /health passes unconditionally, so that a health
- * check needs no secret and never starves. The token is compared in
- * constant time and never logged.
+ * Runs before faults and routes: a client without the bearer token gets a
+ * 401 with WWW-Authenticate, then one over its rate a 429 with
+ * Retry-After. Authentication comes first, so that requests nobody
+ * authorized never use up a limit meant for those who are. GET /health
+ * passes unconditionally, so that a health check needs no secret and
+ * never starves. The token is compared in constant time and never
+ * logged.
  *
  * Rate limiting is a token bucket per client address: it holds up to one
- * second's worth of requests and refills continuously.
+ * second's worth of requests (one at least) and refills continuously.
+ * Every response of a limited route says so in the structured fields of
+ * the IETF httpapi draft (draft-ietf-httpapi-ratelimit-headers-11):
+ *
+ *   RateLimit-Policy: "default";q=<bucket size>;w=<seconds to refill it>
+ *   RateLimit: "default";r=<requests left now>;t=<seconds until one more>
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -158,12 +165,12 @@ forget_full_buckets (VtsGate *self,
     }
 }
 
-/* Takes one token from @address's bucket; on FALSE, @retry_after says in
- * how many seconds the next one will be there. */
+/* Takes one token from @address's bucket; @left is what remains (a
+ * fraction of a token included). */
 static gboolean
 take_token (VtsGate     *self,
             const char *address,
-            guint      *retry_after)
+            double     *left)
 {
   gint64 now = g_get_monotonic_time ();
   double capacity = MAX (self->rate, 1.0);
@@ -188,11 +195,39 @@ take_token (VtsGate     *self,
   if (bucket->tokens >= 1.0)
     {
       bucket->tokens -= 1.0;
+      *left = bucket->tokens;
       return TRUE;
     }
 
-  *retry_after = (guint) MAX (1.0, ceil ((1.0 - bucket->tokens) / self->rate));
+  *left = bucket->tokens;
   return FALSE;
+}
+
+/* The seconds until the whole token after @left is there: within them the
+ * client can send no more than the floor of @left. */
+static guint
+seconds_until_next_token (VtsGate *self,
+                          double   left)
+{
+  return (guint) MAX (1.0, ceil ((floor (left) + 1.0 - left) / self->rate));
+}
+
+/* The draft's two fields; the policy is the same on every response. */
+static void
+add_rate_limit_fields (VtsGate            *self,
+                       SoupMessageHeaders *headers,
+                       double              left,
+                       guint               reset)
+{
+  double capacity = MAX (self->rate, 1.0);
+  g_autofree char *policy = NULL;
+  g_autofree char *limit = NULL;
+
+  policy = g_strdup_printf ("\"default\";q=%u;w=%u", (guint) floor (capacity),
+                            (guint) MAX (1.0, ceil (capacity / self->rate)));
+  limit = g_strdup_printf ("\"default\";r=%u;t=%u", (guint) floor (left), reset);
+  soup_message_headers_replace (headers, "RateLimit-Policy", policy);
+  soup_message_headers_replace (headers, "RateLimit", limit);
 }
 
 /*
@@ -207,23 +242,13 @@ vts_gate_admit (VtsGate            *self,
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   const char *address;
-  guint retry_after = 0;
+  double left = 0.0;
+  guint reset;
 
   g_return_val_if_fail (VTS_IS_GATE (self), FALSE);
 
   if (g_strcmp0 (path, "/health") == 0)
     return TRUE;
-
-  address = soup_server_message_get_remote_host (msg);
-  if (self->rate > 0 && !take_token (self, address != NULL ? address : "", &retry_after))
-    {
-      g_autofree char *seconds = g_strdup_printf ("%u", retry_after);
-
-      vts_response_error (msg, VTS_HTTP_TOO_MANY_REQUESTS, "too-many-requests",
-                         "Over %g requests per second", self->rate);
-      soup_message_headers_replace (headers, "Retry-After", seconds);
-      return FALSE;
-    }
 
   if (!is_authorized (self, msg))
     {
@@ -233,5 +258,25 @@ vts_gate_admit (VtsGate            *self,
       return FALSE;
     }
 
-  return TRUE;
+  if (self->rate <= 0)
+    return TRUE;
+
+  address = soup_server_message_get_remote_host (msg);
+  if (take_token (self, address != NULL ? address : "", &left))
+    {
+      add_rate_limit_fields (self, headers, left, seconds_until_next_token (self, left));
+      return TRUE;
+    }
+
+  /* Retry-After is the end of the effective window, as the draft asks. */
+  reset = seconds_until_next_token (self, left);
+  vts_response_error (msg, VTS_HTTP_TOO_MANY_REQUESTS, "too-many-requests",
+                     "Over %g requests per second", self->rate);
+  add_rate_limit_fields (self, headers, left, reset);
+  {
+    g_autofree char *seconds = g_strdup_printf ("%u", reset);
+
+    soup_message_headers_replace (headers, "Retry-After", seconds);
+  }
+  return FALSE;
 }

@@ -9,31 +9,98 @@
  * write; the held message watches the socket itself and, on end of file,
  * takes the connection away from libsoup and closes it.
  *
+ * The server holds tens of thousands of such messages. A GSource per
+ * socket would have GLib's main loop prepare, check and poll() every one
+ * of them on every iteration, that is per accepted connection and per
+ * event: quadratic. Every held socket is instead registered with one
+ * epoll instance, and only its descriptor is watched by the main loop.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "vts-held-message.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <sys/epoll.h>
 
 struct _VtsHeldMessage
 {
   SoupServerMessage     *msg;
   VtsHeldMessageGoneFunc  gone;
   gpointer               user_data;
-  GSource               *socket_watch;
+  int                    watched_fd;    /* in the epoll set; -1 when not */
   gulong                 disconnected_id;
   gulong                 finished_id;
 };
+
+/* The epoll set of every held socket, and the one source watching it. */
+static int held_epoll_fd = -1;
+static guint held_epoll_source;
+static guint n_held_sockets;
+
+static gboolean on_held_sockets_ready (int           fd,
+                                       GIOCondition  condition,
+                                       gpointer      user_data);
+
+static void
+unwatch_socket (VtsHeldMessage *self)
+{
+  if (self->watched_fd < 0)
+    return;
+
+  /* ENOENT or EBADF: the socket was closed, which removed it already. */
+  epoll_ctl (held_epoll_fd, EPOLL_CTL_DEL, self->watched_fd, NULL);
+  self->watched_fd = -1;
+  if (--n_held_sockets == 0)
+    {
+      /* Nothing left to watch: nothing left behind at exit either. */
+      g_clear_handle_id (&held_epoll_source, g_source_remove);
+      close (held_epoll_fd);
+      held_epoll_fd = -1;
+    }
+}
+
+static void
+watch_socket (VtsHeldMessage *self,
+              GSocket        *socket)
+{
+  struct epoll_event event = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = self };
+  int fd = g_socket_get_fd (socket);
+
+  if (held_epoll_fd < 0)
+    {
+      held_epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
+      if (held_epoll_fd < 0)
+        {
+          g_warning ("epoll_create1: %s; clients that hang up on held requests go unnoticed",
+                     g_strerror (errno));
+          return;
+        }
+      held_epoll_source = g_unix_fd_add (held_epoll_fd, G_IO_IN, on_held_sockets_ready, NULL);
+    }
+
+  if (epoll_ctl (held_epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0)
+    {
+      g_warning ("epoll_ctl: %s", g_strerror (errno));
+      if (n_held_sockets == 0)
+        {
+          g_clear_handle_id (&held_epoll_source, g_source_remove);
+          close (held_epoll_fd);
+          held_epoll_fd = -1;
+        }
+      return;
+    }
+  self->watched_fd = fd;
+  n_held_sockets++;
+}
 
 static void
 vts_held_message_stop_watching (VtsHeldMessage *self)
 {
   g_clear_signal_handler (&self->disconnected_id, self->msg);
   g_clear_signal_handler (&self->finished_id, self->msg);
-  if (self->socket_watch != NULL)
-    {
-      g_source_destroy (self->socket_watch);
-      g_clear_pointer (&self->socket_watch, g_source_unref);
-    }
+  unwatch_socket (self);
 }
 
 static void
@@ -64,21 +131,19 @@ peer_has_closed (GSocket *socket)
   return n == 0;
 }
 
-static gboolean
-vts_held_message_on_socket_ready (GSocket      *socket,
-                                 GIOCondition  condition,
-                                 gpointer      user_data)
+static void
+vts_held_message_on_socket_ready (VtsHeldMessage *self)
 {
-  VtsHeldMessage *self = user_data;
   g_autoptr(SoupServerMessage) msg = g_object_ref (self->msg);
   g_autoptr(GIOStream) stream = NULL;
+  GSocket *socket = soup_server_message_get_socket (msg);
 
-  if (!peer_has_closed (socket))
+  if (socket == NULL || !peer_has_closed (socket))
     {
       /* Readable with data: watching on would spin. Shutdown or the
        * owner's own timeout still ends the exchange. */
-      g_clear_pointer (&self->socket_watch, g_source_unref);
-      return G_SOURCE_REMOVE;
+      unwatch_socket (self);
+      return;
     }
 
   /* Stealing makes the message emit ::disconnected, which reaches
@@ -86,8 +151,26 @@ vts_held_message_on_socket_ready (GSocket      *socket,
   stream = soup_server_message_steal_connection (msg);
   if (stream != NULL)
     g_io_stream_close (stream, NULL, NULL);
+}
 
-  return G_SOURCE_REMOVE;
+/* One event at a time: handling one may free another held message,
+ * whose event a batch would still hold. A bounded number per dispatch
+ * keeps the main loop turning. */
+static gboolean
+on_held_sockets_ready (int           fd,
+                       GIOCondition  condition,
+                       gpointer      user_data)
+{
+  for (guint i = 0; i < 256 && held_epoll_fd >= 0; i++)
+    {
+      struct epoll_event event;
+
+      if (epoll_wait (held_epoll_fd, &event, 1, 0) != 1)
+        break;
+      vts_held_message_on_socket_ready (event.data.ptr);
+    }
+
+  return G_SOURCE_CONTINUE;
 }
 
 /*
@@ -110,6 +193,7 @@ vts_held_message_new (SoupServerMessage     *msg,
   g_return_val_if_fail (gone != NULL, NULL);
 
   self = g_new0 (VtsHeldMessage, 1);
+  self->watched_fd = -1;
   self->msg = g_object_ref (msg);
   self->gone = gone;
   self->user_data = user_data;
@@ -128,14 +212,7 @@ vts_held_message_new (SoupServerMessage     *msg,
 
   socket = soup_server_message_get_socket (msg);
   if (socket != NULL)
-    {
-      self->socket_watch = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-      g_source_set_name (self->socket_watch, "[vt-server] held message socket");
-      g_source_set_callback (self->socket_watch,
-                             G_SOURCE_FUNC (vts_held_message_on_socket_ready),
-                             self, NULL);
-      g_source_attach (self->socket_watch, g_main_context_get_thread_default ());
-    }
+    watch_socket (self, socket);
 
   return self;
 }

@@ -15,12 +15,10 @@
  * (docs/benchmarks.md measures this against committing on the main
  * loop). In memory, vts_job_store_create() stores a job at once.
  *
- * Memory holds only what is needed at once: every pending job (their
- * ends are timed by one source, ready at the earliest end, rather than
- * one source each, which would make every main-loop iteration walk them
- * all), the default job, and up to VTS_JOB_STORE_CACHE_SIZE ended jobs,
- * the ones asked for most recently. Any other job is read from the
- * database when asked for.
+ * Memory holds only what is needed at once: every pending job (the
+ * store hears each one end through its ::changed signal), the default
+ * job, and up to VTS_JOB_STORE_CACHE_SIZE ended jobs, the ones asked for
+ * most recently. Any other job is read from the database when asked for.
  *
  * Retention: a job that ended more than the retention ago is gone, at
  * once and exactly (lookups check the time); a sweep deletes such jobs
@@ -55,10 +53,11 @@
 /* A job the store holds in memory */
 typedef struct
 {
+  VtsJobStore   *store;
   VtsJob        *job;
-  GSequenceIter *pending;  /* in self->pending, while the job is */
-  GList          link;     /* in self->ended (data: the entry), once it ended */
-  gboolean       pinned;   /* the default job: never evicted nor deleted */
+  gulong         pending_id;  /* ::changed, while the job is pending */
+  GList          link;        /* in store->ended (data: the entry), once it ended */
+  gboolean       pinned;      /* the default job: never evicted nor deleted */
 } Entry;
 
 struct _VtsJobStore
@@ -76,7 +75,6 @@ struct _VtsJobStore
   gint64           retention;   /* µs */
 
   GHashTable      *entries;    /* id → Entry, owned */
-  GSequence       *pending;    /* Entry, by end time */
   GQueue           ended;      /* Entry, the most recently used first */
   Entry           *default_entry;
 
@@ -86,7 +84,6 @@ struct _VtsJobStore
   VtsDbWriter     *writer;        /* on a file: what writes */
   gboolean         sweeping;      /* a deletion is with the writer */
   GSource         *trim_source;   /* trims the cache, after lookups */
-  GSource         *end_source;    /* ready at the earliest pending end */
   GSource         *sweep_source;  /* retention */
 };
 
@@ -120,7 +117,7 @@ write_free (gpointer data)
 
 G_DEFINE_FINAL_TYPE (VtsJobStore, vts_job_store, G_TYPE_OBJECT)
 
-/* Sources ready at an instant: the three timers of the store */
+/* Sources ready at an instant: the store's two */
 
 static gboolean
 ready_source_dispatch (GSource     *source,
@@ -168,6 +165,7 @@ entry_free (gpointer data)
 {
   Entry *entry = data;
 
+  g_clear_signal_handler (&entry->pending_id, entry->job);
   g_object_unref (entry->job);
   g_free (entry);
 }
@@ -187,36 +185,36 @@ job_expired (VtsJobStore *self,
   return wall_end (job) <= now_wall - self->retention;
 }
 
-static int
-compare_ends (gconstpointer a,
-              gconstpointer b,
-              gpointer      user_data)
-{
-  gint64 end_a = vts_job_get_end_time (((const Entry *) a)->job);
-  gint64 end_b = vts_job_get_end_time (((const Entry *) b)->job);
-
-  return end_a < end_b ? -1 : end_a > end_b;
-}
-
-static void
-arm_end_source (VtsJobStore *self)
-{
-  GSequenceIter *first = g_sequence_get_begin_iter (self->pending);
-
-  if (g_sequence_iter_is_end (first))
-    g_source_set_ready_time (self->end_source, -1);
-  else
-    g_source_set_ready_time (self->end_source,
-                             vts_job_get_end_time (((Entry *) g_sequence_get (first))->job));
-}
-
 static void
 schedule_trim (VtsJobStore *self)
 {
   g_source_set_ready_time (self->trim_source, 0);
 }
 
-/* Takes @job into memory: timed while pending, cached once ended. */
+/* Ended: among the cached, the most recently used (the default job
+ * stays apart). Trimmed later, never while a lookup may use a job. */
+static void
+entry_cache (Entry *entry)
+{
+  VtsJobStore *self = entry->store;
+
+  if (entry->pinned)
+    return;
+
+  g_queue_push_head_link (&self->ended, &entry->link);
+  if (self->ended.length > VTS_JOB_STORE_CACHE_SIZE)
+    schedule_trim (self);
+}
+
+static void
+entry_on_ended (Entry *entry)
+{
+  g_clear_signal_handler (&entry->pending_id, entry->job);
+  entry->store->pending_by_outcome[vts_job_get_outcome (entry->job)]--;
+  entry_cache (entry);
+}
+
+/* Takes @job into memory: heard from while pending, cached once ended. */
 static Entry *
 vts_job_store_adopt (VtsJobStore *self,
                      VtsJob      *job,
@@ -229,6 +227,7 @@ vts_job_store_adopt (VtsJobStore *self,
     return entry;
 
   entry = g_new0 (Entry, 1);
+  entry->store = self;
   entry->job = g_object_ref (job);
   entry->link.data = entry;
   entry->pinned = pinned;
@@ -236,16 +235,15 @@ vts_job_store_adopt (VtsJobStore *self,
 
   if (vts_job_get_state (job, g_get_monotonic_time ()) == VTS_JOB_STATE_PENDING)
     {
-      entry->pending = g_sequence_insert_sorted (self->pending, entry, compare_ends, NULL);
+      /* Connected before any long-poll, stream or feed is: the store's
+       * books are right by the time they hear of the end. */
+      entry->pending_id = g_signal_connect_swapped (job, "changed",
+                                                    G_CALLBACK (entry_on_ended), entry);
       self->pending_by_outcome[vts_job_get_outcome (job)]++;
-      if (g_sequence_iter_is_begin (entry->pending))
-        arm_end_source (self);
     }
-  else if (!pinned)
+  else
     {
-      g_queue_push_head_link (&self->ended, &entry->link);
-      if (self->ended.length > VTS_JOB_STORE_CACHE_SIZE)
-        schedule_trim (self);
+      entry_cache (entry);
     }
 
   return entry;
@@ -274,39 +272,6 @@ trim_cache (VtsJobStore *self)
 {
   while (self->ended.length > VTS_JOB_STORE_CACHE_SIZE)
     vts_job_store_evict (self, self->ended.tail->data);
-}
-
-/* The end timer: every job due now leaves the pending set, then each
- * emits ::changed (after the bookkeeping, which a handler may rely on). */
-static gboolean
-on_jobs_end (gpointer user_data)
-{
-  VtsJobStore *self = user_data;
-  g_autoptr(GPtrArray) ended = g_ptr_array_new_with_free_func (g_object_unref);
-  gint64 now = g_get_monotonic_time ();
-  GSequenceIter *first;
-
-  while (!g_sequence_iter_is_end (first = g_sequence_get_begin_iter (self->pending)))
-    {
-      Entry *entry = g_sequence_get (first);
-
-      if (vts_job_get_end_time (entry->job) > now)
-        break;
-
-      g_sequence_remove (first);
-      entry->pending = NULL;
-      self->pending_by_outcome[vts_job_get_outcome (entry->job)]--;
-      if (!entry->pinned)
-        g_queue_push_head_link (&self->ended, &entry->link);
-      g_ptr_array_add (ended, g_object_ref (entry->job));
-    }
-  arm_end_source (self);
-  trim_cache (self);
-
-  for (guint i = 0; i < ended->len; i++)
-    vts_job_notify_ended (g_ptr_array_index (ended, i));
-
-  return G_SOURCE_CONTINUE;
 }
 
 /* Creating */
@@ -375,6 +340,7 @@ draw_job (VtsJobStore      *self,
   g_autofree char *id = NULL;
   double duration, roll, eta_factor;
   VtsJobState outcome;
+  VtsJob *job;
 
   /* Every draw happens whatever the spec overrides, so that one test's
    * explicit duration does not shift the next job's random outcome. */
@@ -389,8 +355,11 @@ draw_job (VtsJobStore      *self,
     outcome = roll < self->error_rate ? VTS_JOB_STATE_ERROR : VTS_JOB_STATE_COMPLETED;
 
   id = vts_job_ids_issue (self->ids);
-  return vts_job_new (id, g_get_real_time (), (gint64) llround (duration * G_USEC_PER_SEC),
-                      outcome, eta_factor, spec->source_url, spec->target_language);
+  job = vts_job_new (id, g_get_real_time (), (gint64) llround (duration * G_USEC_PER_SEC),
+                     outcome, eta_factor, spec->source_url, spec->target_language);
+  vts_job_set_message (job, spec->message);
+
+  return job;
 }
 
 /*
@@ -549,7 +518,7 @@ vts_job_store_find (VtsJobStore  *self,
   entry = g_hash_table_lookup (self->entries, id);
   if (entry == NULL)
     lookup = load_job (self, id, now_wall, &entry);
-  else if (!entry->pinned && entry->pending == NULL && job_expired (self, entry->job, now_wall))
+  else if (!entry->pinned && entry->pending_id == 0 && job_expired (self, entry->job, now_wall))
     lookup = VTS_JOB_LOOKUP_GONE;  /* the sweep has not got to it yet */
 
   if (lookup != VTS_JOB_LOOKUP_FOUND)
@@ -648,36 +617,24 @@ vts_job_store_get_default (VtsJobStore *self)
 
 /* Counting */
 
+/* The jobs stored, by state (a job whose end is this very instant may
+ * count as pending: its ::changed has not run yet). */
 void
 vts_job_store_count (VtsJobStore *self,
                      gint64       now_us,
                      guint        counts[VTS_JOB_N_STATES])
 {
-  guint still_pending[VTS_JOB_N_STATES];
-
   g_return_if_fail (VTS_IS_JOB_STORE (self));
-
-  /* The pending set is sorted by end: only its head can be due already
-   * (the end timer has not run yet), so this is not a walk over it. */
-  memcpy (still_pending, self->pending_by_outcome, sizeof still_pending);
-  for (GSequenceIter *iter = g_sequence_get_begin_iter (self->pending);
-       !g_sequence_iter_is_end (iter); iter = g_sequence_iter_next (iter))
-    {
-      VtsJob *job = ((Entry *) g_sequence_get (iter))->job;
-
-      if (vts_job_get_end_time (job) > now_us)
-        break;
-      still_pending[vts_job_get_outcome (job)]--;
-    }
 
   counts[VTS_JOB_STATE_PENDING] = 0;
   for (guint i = 0; i < VTS_JOB_N_STATES; i++)
     {
+      guint pending = self->pending_by_outcome[i];
+
       if (i == VTS_JOB_STATE_PENDING)
         continue;
-      counts[VTS_JOB_STATE_PENDING] += still_pending[i];
-      counts[i] = (guint) MIN (self->stored[i] - MIN (still_pending[i], self->stored[i]),
-                               G_MAXUINT);
+      counts[VTS_JOB_STATE_PENDING] += pending;
+      counts[i] = (guint) MIN (self->stored[i] - MIN (pending, self->stored[i]), G_MAXUINT);
     }
 }
 
@@ -1145,7 +1102,6 @@ vts_job_store_dispose (GObject *object)
 
   vts_job_store_close (self);
   destroy_source (&self->trim_source);
-  destroy_source (&self->end_source);
   destroy_source (&self->sweep_source);
 
   G_OBJECT_CLASS (vts_job_store_parent_class)->dispose (object);
@@ -1156,7 +1112,6 @@ vts_job_store_finalize (GObject *object)
 {
   VtsJobStore *self = VTS_JOB_STORE (object);
 
-  g_sequence_free (self->pending);
   /* self->ended links the entries themselves: nothing to free. */
   g_hash_table_unref (self->entries);
   vts_job_ids_free (self->ids);
@@ -1179,12 +1134,10 @@ static void
 vts_job_store_init (VtsJobStore *self)
 {
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, entry_free);
-  self->pending = g_sequence_new (NULL);
   g_queue_init (&self->ended);
   self->retention = (gint64) (VTS_JOB_STORE_DEFAULT_RETENTION * G_USEC_PER_SEC);
 
   self->trim_source = attach_ready_source ("[vt-server] job cache", on_trim, self);
-  self->end_source = attach_ready_source ("[vt-server] job ends", on_jobs_end, self);
   self->sweep_source = attach_ready_source ("[vt-server] retention", on_sweep, self);
 }
 

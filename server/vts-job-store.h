@@ -19,9 +19,10 @@ typedef struct
   const char *target_language;  /* nullable */
   double      duration;         /* seconds; < 0: draw from the model */
   VtsJobState  outcome;          /* PENDING: draw with the error rate */
+  const char *message;          /* nullable: the reason given for an error */
 } VtsJobSpec;
 
-#define VTS_JOB_SPEC_INIT { NULL, NULL, -1.0, VTS_JOB_STATE_PENDING }
+#define VTS_JOB_SPEC_INIT { NULL, NULL, -1.0, VTS_JOB_STATE_PENDING, NULL }
 
 /* What became of the job an id names */
 typedef enum {

@@ -3,14 +3,17 @@
  * A job is decided entirely when it is created: its duration, its outcome
  * and the noise on its eta never change afterwards, so asking twice never
  * re-rolls anything. Its state is computed lazily from the monotonic clock
- * (created + duration); the store, which times every pending job with one
- * source, calls vts_job_notify_ended() at the exact end so that
- * long-polls and event streams hear about it at once.
+ * (created + duration); a timer on the server's one heap (vts-timer.c)
+ * additionally fires at the exact end so that long-polls, event streams
+ * and feeds hear about it at once. A GSource per job would cost every
+ * main-loop iteration a look at every pending job.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "vts-job.h"
+
+#include "vts-timer.h"
 
 #include <math.h>
 
@@ -26,6 +29,9 @@ struct _VtsJob
   double      eta_factor;
   char       *source_url;
   char       *target_language;
+  char       *message;        /* nullable: the reason given for an error */
+
+  VtsTimer    end_timer;
 };
 
 enum {
@@ -72,9 +78,11 @@ vts_job_finalize (GObject *object)
 {
   VtsJob *self = VTS_JOB (object);
 
+  vts_timer_cancel (&self->end_timer);
   g_free (self->id);
   g_free (self->source_url);
   g_free (self->target_language);
+  g_free (self->message);
 
   G_OBJECT_CLASS (vts_job_parent_class)->finalize (object);
 }
@@ -101,6 +109,14 @@ vts_job_class_init (VtsJobClass *klass)
 static void
 vts_job_init (VtsJob *self)
 {
+}
+
+/* At the exact monotonic instant the lazy state flips. */
+static void
+vts_job_on_end (VtsTimer *timer,
+               gpointer  user_data)
+{
+  g_signal_emit (user_data, signals[CHANGED], 0);
 }
 
 VtsJob *
@@ -130,16 +146,11 @@ vts_job_new (const char *id,
   self->source_url = g_strdup (source_url);
   self->target_language = g_strdup (target_language);
 
+  vts_timer_init (&self->end_timer, vts_job_on_end, self);
+  if (vts_job_get_state (self, g_get_monotonic_time ()) == VTS_JOB_STATE_PENDING)
+    vts_timer_schedule (&self->end_timer, self->created_mono + self->duration);
+
   return self;
-}
-
-/* Emits ::changed: the store calls it at the instant the job ends. */
-void
-vts_job_notify_ended (VtsJob *self)
-{
-  g_return_if_fail (VTS_IS_JOB (self));
-
-  g_signal_emit (self, signals[CHANGED], 0);
 }
 
 const char *
@@ -198,13 +209,23 @@ vts_job_get_target_language (VtsJob *self)
   return self->target_language;
 }
 
-/* The instant the job ends, in µs on the monotonic clock */
-gint64
-vts_job_get_end_time (VtsJob *self)
+/* The server's reason for an error outcome; NULL for the default one. */
+const char *
+vts_job_get_message (VtsJob *self)
 {
-  g_return_val_if_fail (VTS_IS_JOB (self), 0);
+  g_return_val_if_fail (VTS_IS_JOB (self), NULL);
 
-  return self->created_mono + self->duration;
+  return self->message;
+}
+
+void
+vts_job_set_message (VtsJob      *self,
+                    const char *message)
+{
+  g_return_if_fail (VTS_IS_JOB (self));
+
+  g_free (self->message);
+  self->message = g_strdup (message);
 }
 
 VtsJobState
@@ -303,10 +324,19 @@ add_hint_members (VtsJob       *self,
   json_builder_add_double_value (builder, round ((now_us - self->created_mono) / 1000.0) / 1000.0);
 }
 
+/* Where GET /jobs/{id}/result serves what a completed job produced. */
+static char *
+result_url (VtsJob             *self,
+            const VtsJobFormat *format)
+{
+  return g_strconcat (format->base_url != NULL ? format->base_url : "",
+                      "/jobs/", self->id, "/result", NULL);
+}
+
 JsonNode *
-vts_job_to_json (VtsJob    *self,
-                gint64    now_us,
-                gboolean  hints)
+vts_job_to_json (VtsJob             *self,
+                gint64              now_us,
+                const VtsJobFormat *format)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   VtsJobState state;
@@ -330,7 +360,7 @@ vts_job_to_json (VtsJob    *self,
 
   if (state == VTS_JOB_STATE_PENDING)
     {
-      if (hints)
+      if (format->hints)
         add_hint_members (self, builder, now_us);
     }
   else
@@ -338,6 +368,19 @@ vts_job_to_json (VtsJob    *self,
       g_autofree char *completed_at = format_iso8601_ms (self->created_wall + self->duration);
 
       add_string_member (builder, "completed_at", completed_at);
+    }
+
+  if (state == VTS_JOB_STATE_COMPLETED)
+    {
+      g_autofree char *url = result_url (self, format);
+
+      add_string_member (builder, "result_url", url);
+    }
+  else if (state == VTS_JOB_STATE_ERROR)
+    {
+      add_string_member (builder, "message",
+                         self->message != NULL ? self->message
+                                               : "The translation failed (simulated by vt-server)");
     }
   json_builder_end_object (builder);
 

@@ -33,6 +33,13 @@ VtsJob      *vts_job_new                 (const char *id,
                                         const char *source_url,
                                         const char *target_language);
 
+/* How a job document is written. */
+typedef struct
+{
+  gboolean    hints;     /* progress, eta, elapsed while pending */
+  const char *base_url;  /* nullable: result_url is then a path */
+} VtsJobFormat;
+
 const char *vts_job_get_id              (VtsJob      *self);
 gint64      vts_job_get_created_wall    (VtsJob      *self);
 gint64      vts_job_get_duration        (VtsJob      *self);
@@ -40,8 +47,9 @@ VtsJobState  vts_job_get_outcome         (VtsJob      *self);
 double      vts_job_get_eta_factor      (VtsJob      *self);
 const char *vts_job_get_source_url      (VtsJob      *self);
 const char *vts_job_get_target_language (VtsJob      *self);
-gint64      vts_job_get_end_time        (VtsJob      *self);
-void        vts_job_notify_ended        (VtsJob      *self);
+const char *vts_job_get_message         (VtsJob      *self);
+void        vts_job_set_message         (VtsJob      *self,
+                                        const char *message);
 
 VtsJobState  vts_job_get_state           (VtsJob      *self,
                                         gint64      now_us);
@@ -52,9 +60,9 @@ double      vts_job_get_eta             (VtsJob      *self,
 guint       vts_job_get_retry_after     (VtsJob      *self,
                                         gint64      now_us);
 
-JsonNode   *vts_job_to_json             (VtsJob      *self,
-                                        gint64      now_us,
-                                        gboolean    hints);
+JsonNode   *vts_job_to_json             (VtsJob             *self,
+                                        gint64              now_us,
+                                        const VtsJobFormat *format);
 JsonNode   *vts_job_to_classic_json     (VtsJob      *self,
                                         gint64      now_us,
                                         gboolean    hints);

@@ -1,7 +1,9 @@
 /* vts-long-poll.c: a request held until its job changes or time runs out
  *
  * The message is paused; two things can wake it: the job's ::changed
- * signal and a timeout source. Whichever comes first answers and tears
+ * signal and its deadline, a timer on the server's one heap (not a
+ * GSource each: with 10,000 held requests the main loop would look at
+ * every one on every iteration). Whichever comes first answers and tears
  * down the other, so nothing polls and no thread waits.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -10,13 +12,14 @@
 #include "vts-long-poll.h"
 
 #include "vts-held-message.h"
+#include "vts-timer.h"
 
 struct _VtsLongPoll
 {
   VtsHeldMessage         *held;
   VtsJob                 *job;
   gulong                 changed_id;
-  GSource               *timeout;
+  VtsTimer               deadline;
   VtsLongPollRespondFunc  respond;
   VtsLongPollDoneFunc     done;
   gpointer               user_data;
@@ -26,11 +29,7 @@ static void
 vts_long_poll_stop (VtsLongPoll *self)
 {
   g_clear_signal_handler (&self->changed_id, self->job);
-  if (self->timeout != NULL)
-    {
-      g_source_destroy (self->timeout);
-      g_clear_pointer (&self->timeout, g_source_unref);
-    }
+  vts_timer_cancel (&self->deadline);
 }
 
 static void
@@ -51,11 +50,11 @@ vts_long_poll_on_changed (VtsJob    *job,
   vts_long_poll_answer (user_data);
 }
 
-static gboolean
-vts_long_poll_on_timeout (gpointer user_data)
+static void
+vts_long_poll_on_timeout (VtsTimer *timer,
+                         gpointer  user_data)
 {
   vts_long_poll_answer (user_data);
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -98,10 +97,8 @@ vts_long_poll_new (SoupServerMessage     *msg,
   self->held = vts_held_message_new (msg, vts_long_poll_on_gone, self);
   self->changed_id = g_signal_connect (job, "changed",
                                        G_CALLBACK (vts_long_poll_on_changed), self);
-  self->timeout = g_timeout_source_new ((guint) (wait_seconds * 1000.0 + 0.5));
-  g_source_set_name (self->timeout, "[vt-server] long-poll timeout");
-  g_source_set_callback (self->timeout, vts_long_poll_on_timeout, self, NULL);
-  g_source_attach (self->timeout, g_main_context_get_thread_default ());
+  vts_timer_init (&self->deadline, vts_long_poll_on_timeout, self);
+  vts_timer_schedule_in (&self->deadline, wait_seconds);
 
   return self;
 }

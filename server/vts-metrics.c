@@ -130,10 +130,9 @@ render_gauge (GString    *out,
 }
 
 char *
-vts_metrics_render (VtsMetrics  *self,
-                   VtsJobStore *store,
-                   guint       open_long_polls,
-                   guint       open_streams)
+vts_metrics_render (VtsMetrics             *self,
+                   VtsJobStore            *store,
+                   const VtsMetricsGauges *gauges)
 {
   GString *out = g_string_new (NULL);
   guint counts[VTS_JOB_N_STATES];
@@ -141,8 +140,13 @@ vts_metrics_render (VtsMetrics  *self,
   g_return_val_if_fail (VTS_IS_METRICS (self), NULL);
 
   render_requests (self, out);
-  render_gauge (out, "vt_open_long_polls", "Requests held by a long-poll now.", open_long_polls);
-  render_gauge (out, "vt_open_streams", "Event streams open now.", open_streams);
+  render_gauge (out, "vt_open_long_polls", "Requests held by a long-poll now, feeds' included.",
+                gauges->open_long_polls);
+  render_gauge (out, "vt_open_streams", "Event streams open now, feeds' included.",
+                gauges->open_streams);
+  render_gauge (out, "vt_open_feeds", "Feeds that exist now.", gauges->open_feeds);
+  render_gauge (out, "vt_feed_jobs", "Pending jobs in feeds now, counted once per feed.",
+                gauges->feed_jobs);
   render_gauge (out, "vt_jobs_in_memory", "Jobs held in memory (the others are on disk).",
                 vts_job_store_get_n_in_memory (store));
 

@@ -17,9 +17,17 @@ G_DECLARE_FINAL_TYPE (VtsMetrics, vts_metrics, VTS, METRICS, GObject)
 VtsMetrics *vts_metrics_new    (void);
 void       vts_metrics_attach (VtsMetrics  *self,
                               SoupServer *server);
-char      *vts_metrics_render (VtsMetrics  *self,
-                              VtsJobStore *store,
-                              guint       open_long_polls,
-                              guint       open_streams);
+/* What the owners of held requests and feeds report at scrape time. */
+typedef struct
+{
+  guint open_long_polls;
+  guint open_streams;
+  guint open_feeds;
+  guint feed_jobs;
+} VtsMetricsGauges;
+
+char      *vts_metrics_render (VtsMetrics             *self,
+                              VtsJobStore            *store,
+                              const VtsMetricsGauges *gauges);
 
 G_END_DECLS

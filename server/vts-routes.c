@@ -13,13 +13,14 @@
 #include "vts-routes.h"
 
 #include "vts-event-stream.h"
+#include "vts-feeds.h"
 #include "vts-long-poll.h"
 #include "vts-response.h"
 
 #include <math.h>
 #include <string.h>
 
-#define VTS_CAPABILITIES "hints, long-poll, events"
+#define VTS_CAPABILITIES "hints, long-poll, events, feeds"
 
 /* Deeper JSON than any job needs: refused before json-glib's recursive
  * parser could be made to exhaust the stack. */
@@ -32,6 +33,9 @@ struct _VtsRoutes
   VtsJobStore *store;
   VtsMetrics  *metrics;
   gboolean    plain;
+  char       *base_url;   /* nullable until the server listens */
+  VtsJobFormat format;     /* what every job document follows */
+  VtsFeeds    *feeds;
 
   GHashTable *long_polls;  /* set of VtsLongPoll, owned */
   GHashTable *streams;     /* set of VtsEventStream, owned */
@@ -39,44 +43,65 @@ struct _VtsRoutes
 
 G_DEFINE_FINAL_TYPE (VtsRoutes, vts_routes, G_TYPE_OBJECT)
 
+/* What a request names, resolved before its handler runs. */
+typedef struct
+{
+  VtsJob      *job;    /* the job behind "{id}" */
+  VtsFeed     *feed;   /* the feed behind "{fid}" */
+  GHashTable *query;  /* nullable: decoded, one value per name */
+} VtsRequest;
+
 typedef void (*VtsRouteFunc) (VtsRoutes          *self,
                              SoupServerMessage *msg,
-                             VtsJob             *job,
-                             GHashTable        *query);
+                             const VtsRequest   *request);
 
 typedef struct
 {
-  const char  *pattern;    /* "{id}" matches a segment naming a known job */
+  const char  *pattern;    /* "{id}" matches a segment naming a known job,
+                            * "{fid}" one naming a feed */
   const char  *allow;
   gboolean     extension;  /* 404 under --plain */
   VtsRouteFunc  get;        /* also serves HEAD when allowed */
   VtsRouteFunc  post;
+  VtsRouteFunc  delete;
 } VtsRoute;
 
-static void handle_status       (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
-static void handle_get_job      (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
-static void handle_post_jobs    (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
-static void handle_job_events   (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
-static void handle_events       (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
-static void handle_capabilities (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
-static void handle_metrics      (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
-static void handle_health       (VtsRoutes *, SoupServerMessage *, VtsJob *, GHashTable *);
+static void handle_status       (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
+static void handle_get_job      (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
+static void handle_post_jobs    (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
+static void handle_job_result   (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
+static void handle_job_events   (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
+static void handle_events       (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
+static void handle_post_feeds   (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
+static void handle_get_feed     (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
+static void handle_delete_feed  (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
+static void handle_feed_jobs    (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
+static void handle_feed_events  (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
+static void handle_capabilities (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
+static void handle_metrics      (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
+static void handle_health       (VtsRoutes *, SoupServerMessage *, const VtsRequest *);
 
 static const VtsRoute routes[] = {
-  { "/status",            "GET, HEAD", FALSE, handle_status,       NULL },
-  { "/status/{id}",       "GET, HEAD", FALSE, handle_status,       NULL },
-  { "/jobs",              "POST",      FALSE, NULL,                handle_post_jobs },
-  { "/jobs/{id}",         "GET, HEAD", FALSE, handle_get_job,      NULL },
-  { "/jobs/{id}/events",  "GET",       TRUE,  handle_job_events,   NULL },
-  { "/events",            "GET",       TRUE,  handle_events,       NULL },
-  { "/capabilities",      "GET, HEAD", TRUE,  handle_capabilities, NULL },
-  { "/metrics",           "GET, HEAD", TRUE,  handle_metrics,      NULL },
+  { "/status",             "GET, HEAD",   FALSE, handle_status,       NULL, NULL },
+  { "/status/{id}",        "GET, HEAD",   FALSE, handle_status,       NULL, NULL },
+  { "/jobs",               "POST",        FALSE, NULL,                handle_post_jobs, NULL },
+  { "/jobs/{id}",          "GET, HEAD",   FALSE, handle_get_job,      NULL, NULL },
+  { "/jobs/{id}/result",   "GET, HEAD",   FALSE, handle_job_result,   NULL, NULL },
+  { "/jobs/{id}/events",   "GET",         TRUE,  handle_job_events,   NULL, NULL },
+  { "/events",             "GET",         TRUE,  handle_events,       NULL, NULL },
+  { "/feeds",              "POST",        TRUE,  NULL,                handle_post_feeds, NULL },
+  { "/feeds/{fid}",        "GET, DELETE", TRUE,  handle_get_feed,     NULL, handle_delete_feed },
+  { "/feeds/{fid}/jobs",   "POST",        TRUE,  NULL,                handle_feed_jobs, NULL },
+  { "/feeds/{fid}/events", "GET",         TRUE,  handle_feed_events,  NULL, NULL },
+  { "/capabilities",       "GET, HEAD",   TRUE,  handle_capabilities, NULL, NULL },
+  { "/metrics",            "GET, HEAD",   TRUE,  handle_metrics,      NULL, NULL },
   /* Not part of the protocol but of running the server: even --plain. */
-  { "/health",            "GET, HEAD", FALSE, handle_health,       NULL },
+  { "/health",             "GET, HEAD",   FALSE, handle_health,       NULL, NULL },
 };
 
-/* Matches @path against @pattern segment by segment; an "{id}" segment
- * matches any non-empty segment, returned in @id on a match. */
+/* Matches @path against @pattern segment by segment; an "{id}" or
+ * "{fid}" segment matches any non-empty segment, returned in @id on a
+ * match (a pattern has at most one). */
 static gboolean
 route_matches (const char  *pattern,
                const char  *path,
@@ -87,13 +112,13 @@ route_matches (const char  *pattern,
 
   while (*pattern != '\0')
     {
-      if (g_str_has_prefix (pattern, "{id}"))
+      if (*pattern == '{')
         {
           id_start = path;
           id_len = strcspn (path, "/");
           if (id_len == 0)
             return FALSE;
-          pattern += strlen ("{id}");
+          pattern = strchr (pattern, '}') + 1;
           path += id_len;
         }
       else if (*pattern++ != *path++)
@@ -147,6 +172,8 @@ vts_routes_finalize (GObject *object)
 
   g_hash_table_unref (self->long_polls);
   g_hash_table_unref (self->streams);
+  g_object_unref (self->feeds);
+  g_free (self->base_url);
   g_object_unref (self->store);
   g_object_unref (self->metrics);
 
@@ -182,8 +209,38 @@ vts_routes_new (VtsJobStore *store,
   self->store = g_object_ref (store);
   self->metrics = g_object_ref (metrics);
   self->plain = plain;
+  self->format.hints = !plain;
+  self->feeds = vts_feeds_new (&self->format, VTS_FEED_TTL);
 
   return self;
+}
+
+/* --feed-ttl: how long an unused feed lives, for tests. */
+void
+vts_routes_set_feed_ttl (VtsRoutes *self,
+                        double     seconds)
+{
+  g_return_if_fail (VTS_IS_ROUTES (self));
+
+  g_clear_object (&self->feeds);
+  self->feeds = vts_feeds_new (&self->format, seconds);
+}
+
+/*
+ * vts_routes_set_base_url:
+ * @base_url: "http://HOST:PORT", what the server announced
+ *
+ * Makes result_url absolute.
+ */
+void
+vts_routes_set_base_url (VtsRoutes   *self,
+                        const char *base_url)
+{
+  g_return_if_fail (VTS_IS_ROUTES (self));
+
+  g_free (self->base_url);
+  self->base_url = g_strdup (base_url);
+  self->format.base_url = self->base_url;
 }
 
 guint
@@ -220,39 +277,115 @@ add_retry_after (VtsRoutes          *self,
                                 "Retry-After", seconds);
 }
 
-typedef JsonNode *(*VtsJobToJson) (VtsJob    *job,
-                                  gint64    now_us,
-                                  gboolean  hints);
+/* The job resource's shape, for /jobs */
+static JsonNode *
+job_document (VtsRoutes *self,
+              VtsJob    *job,
+              gint64     now)
+{
+  return vts_job_to_json (job, now, &self->format);
+}
+
+/* The classic shape, for /status */
+static JsonNode *
+classic_document (VtsRoutes *self,
+                  VtsJob    *job,
+                  gint64     now)
+{
+  return vts_job_to_classic_json (job, now, !self->plain);
+}
+
+typedef JsonNode *(*VtsDocumentFunc) (VtsRoutes *self,
+                                     VtsJob    *job,
+                                     gint64     now);
+
+/* Whether If-None-Match (a list of entity tags, or "*") names @etag,
+ * compared weakly (RFC 9110, 13.1.2): "W/" prefixes do not count. */
+static gboolean
+etag_listed (const char *if_none_match,
+             const char *etag)
+{
+  g_auto(GStrv) tags = g_strsplit (if_none_match, ",", -1);
+  const char *opaque = g_str_has_prefix (etag, "W/") ? etag + 2 : etag;
+
+  for (guint i = 0; tags[i] != NULL; i++)
+    {
+      const char *tag = g_strstrip (tags[i]);
+
+      if (g_str_has_prefix (tag, "W/"))
+        tag += 2;
+      if (g_str_equal (tag, "*") || g_str_equal (tag, opaque))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* A weak validator that changes only when the job's status does: a
+ * pending job's progress moves, but a poll that sends it back learns
+ * nothing new but the hints, which a 304 carries too. GET and HEAD
+ * only, and none under --plain. */
+static char *
+job_etag (VtsRoutes          *self,
+          SoupServerMessage *msg,
+          VtsJob             *job,
+          gint64             now)
+{
+  const char *method = soup_server_message_get_method (msg);
+
+  if (self->plain || (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD))
+    return NULL;
+
+  return g_strdup_printf ("W/\"%s\"", vts_job_state_to_string (vts_job_get_state (job, now)));
+}
 
 static void
 respond_job_as (VtsRoutes          *self,
                 SoupServerMessage *msg,
                 VtsJob             *job,
-                VtsJobToJson        to_json)
+                VtsDocumentFunc     document)
 {
   gint64 now = g_get_monotonic_time ();
-  g_autoptr(JsonNode) node = to_json (job, now, !self->plain);
+  g_autofree char *etag = job_etag (self, msg, job, now);
+  g_autoptr(JsonNode) node = NULL;
 
+  if (etag != NULL)
+    {
+      const char *if_none_match = soup_message_headers_get_list (soup_server_message_get_request_headers (msg),
+                                                                 "If-None-Match");
+
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "ETag", etag);
+      if (if_none_match != NULL && etag_listed (if_none_match, etag))
+        {
+          soup_server_message_set_status (msg, SOUP_STATUS_NOT_MODIFIED, NULL);
+          /* No body, and no length for one: a 304's would have to be the
+           * 200's (RFC 9110, 8.6). */
+          soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg),
+                                             SOUP_ENCODING_NONE);
+          add_retry_after (self, msg, job, now);
+          return;
+        }
+    }
+
+  node = document (self, job, now);
   vts_response_json (msg, SOUP_STATUS_OK, node);
   add_retry_after (self, msg, job, now);
 }
 
-/* The job resource's shape, for /jobs */
 static void
 respond_job (SoupServerMessage *msg,
              VtsJob             *job,
              gpointer           user_data)
 {
-  respond_job_as (user_data, msg, job, vts_job_to_json);
+  respond_job_as (user_data, msg, job, job_document);
 }
 
-/* The classic shape, for /status */
 static void
 respond_classic (SoupServerMessage *msg,
                  VtsJob             *job,
                  gpointer           user_data)
 {
-  respond_job_as (user_data, msg, job, vts_job_to_classic_json);
+  respond_job_as (user_data, msg, job, classic_document);
 }
 
 static void
@@ -350,30 +483,52 @@ find_job_or_respond (VtsRoutes          *self,
 static void
 handle_status (VtsRoutes          *self,
                SoupServerMessage *msg,
-               VtsJob             *job,
-               GHashTable        *query)
+               const VtsRequest   *request)
 {
-  const char *job_id = query != NULL ? g_hash_table_lookup (query, "job_id") : NULL;
+  const char *job_id = request->query != NULL ? g_hash_table_lookup (request->query, "job_id") : NULL;
+  VtsJob *job = request->job;
 
   if (job == NULL && job_id != NULL && (job = find_job_or_respond (self, msg, job_id)) == NULL)
     return;
   if (job == NULL)
     job = vts_job_store_get_default (self->store);
 
-  respond_or_hold (self, msg, job, query, respond_classic);
+  respond_or_hold (self, msg, job, request->query, respond_classic);
 }
 
 /* GET /jobs/{id} */
 static void
 handle_get_job (VtsRoutes          *self,
                 SoupServerMessage *msg,
-                VtsJob             *job,
-                GHashTable        *query)
+                const VtsRequest   *request)
 {
-  respond_or_hold (self, msg, job, query, respond_job);
+  respond_or_hold (self, msg, request->job, request->query, respond_job);
 }
 
-/* POST /jobs */
+/* GET /jobs/{id}/result: what a completed job produced. A simulator
+ * translates nothing: a placeholder stands for the video. */
+static void
+handle_job_result (VtsRoutes          *self,
+                   SoupServerMessage *msg,
+                   const VtsRequest   *request)
+{
+  char *body;
+
+  if (vts_job_get_state (request->job, g_get_monotonic_time ()) != VTS_JOB_STATE_COMPLETED)
+    {
+      vts_response_error (msg, SOUP_STATUS_NOT_FOUND, "not-found",
+                         "Job %s has no result (yet)", vts_job_get_id (request->job));
+      return;
+    }
+
+  body = g_strdup_printf ("vt-server placeholder for the translated video of job %s\n",
+                          vts_job_get_id (request->job));
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/plain; charset=utf-8", SOUP_MEMORY_TAKE,
+                                    body, strlen (body));
+}
+
+/* Request bodies */
 
 static gboolean
 json_too_deep (const char *data,
@@ -402,6 +557,59 @@ json_too_deep (const char *data,
   return FALSE;
 }
 
+/* The body of @msg as a JSON object: an empty body is an empty object.
+ * Returns NULL after answering 413 or 400. */
+static JsonNode *
+read_json_object (SoupServerMessage *msg,
+                  const char        *what)
+{
+  g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *data;
+  gsize length;
+
+  data = g_bytes_get_data (body, &length);
+  if (length > VTS_ROUTES_MAX_BODY)
+    {
+      vts_response_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload-too-large",
+                         "The body exceeds %d bytes", VTS_ROUTES_MAX_BODY);
+      return NULL;
+    }
+  if (length == 0)
+    {
+      root = json_node_new (JSON_NODE_OBJECT);
+      json_node_take_object (root, json_object_new ());
+      return g_steal_pointer (&root);
+    }
+
+  if (!g_utf8_validate_len (data, length, NULL) || json_too_deep (data, length))
+    {
+      vts_response_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request",
+                         "Invalid %s: the body is not valid UTF-8 JSON of reasonable depth", what);
+      return NULL;
+    }
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data, length, &error))
+    {
+      vts_response_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request",
+                         "Invalid %s: %s", what, error->message);
+      return NULL;
+    }
+
+  root = json_parser_steal_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      vts_response_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request",
+                         "Invalid %s: the body must be a JSON object", what);
+      return NULL;
+    }
+
+  return g_steal_pointer (&root);
+}
+
 static gboolean
 get_optional_string (JsonObject  *object,
                      const char  *name,
@@ -424,23 +632,40 @@ get_optional_string (JsonObject  *object,
   return TRUE;
 }
 
+/* A number member, left as it is when absent; FALSE when it is not a
+ * number, or is outside [min, max]. */
 static gboolean
-get_optional_duration (JsonObject  *object,
-                       double      *duration,
-                       GError     **error)
+get_optional_number (JsonObject *object,
+                     const char *name,
+                     double      min,
+                     double      max,
+                     double     *value)
 {
-  JsonNode *node = json_object_get_member (object, "duration");
+  JsonNode *node = json_object_get_member (object, name);
   GType type;
+  double number;
 
   if (node == NULL)
     return TRUE;
 
   type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
-  if (type == G_TYPE_INT64 || type == G_TYPE_DOUBLE)
-    *duration = json_node_get_double (node);
+  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
+    return FALSE;
 
-  if ((type != G_TYPE_INT64 && type != G_TYPE_DOUBLE) ||
-      !isfinite (*duration) || *duration < 0 || *duration > VTS_DURATION_MAX)
+  number = json_node_get_double (node);
+  if (!isfinite (number) || number < min || number > max)
+    return FALSE;
+
+  *value = number;
+  return TRUE;
+}
+
+static gboolean
+get_optional_duration (JsonObject  *object,
+                       double      *duration,
+                       GError     **error)
+{
+  if (!get_optional_number (object, "duration", 0, VTS_DURATION_MAX, duration))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "duration must be a number of seconds in [0, %.0f]", VTS_DURATION_MAX);
@@ -471,50 +696,34 @@ get_optional_outcome (JsonObject  *object,
   return TRUE;
 }
 
-/* Fills @spec from the body of a POST /jobs; the strings it points to
- * live in the returned node. An empty body asks for a default job. */
-static JsonNode *
-parse_job_spec (GBytes     *body,
-                VtsJobSpec  *spec,
-                GError    **error)
+/* POST /jobs */
+
+/* 201 Created, and where: @prefix ("/jobs/") and @id. */
+static void
+set_created (SoupServerMessage *msg,
+             const char        *prefix,
+             const char        *id)
 {
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(JsonNode) root = NULL;
-  const char *data;
-  gsize length;
-  JsonObject *object;
+  g_autofree char *location = g_strconcat (prefix, id, NULL);
 
-  data = g_bytes_get_data (body, &length);
-  if (length == 0)
-    return json_node_new (JSON_NODE_NULL);
+  soup_server_message_set_status (msg, SOUP_STATUS_CREATED, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Location", location);
+}
 
-  if (!g_utf8_validate_len (data, length, NULL) || json_too_deep (data, length))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "the body is not valid UTF-8 JSON of reasonable depth");
-      return NULL;
-    }
-
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, data, length, error))
-    return NULL;
-
-  root = json_parser_steal_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "the body must be a JSON object");
-      return NULL;
-    }
-
-  object = json_node_get_object (root);
-  if (!get_optional_string (object, "source_url", &spec->source_url, error) ||
-      !get_optional_string (object, "target_language", &spec->target_language, error) ||
-      !get_optional_duration (object, &spec->duration, error) ||
-      !get_optional_outcome (object, &spec->outcome, error))
-    return NULL;
-
-  return g_steal_pointer (&root);
+/* Fills @spec (and @message) from the body of a POST /jobs; the strings
+ * they point to live in @object. */
+static gboolean
+parse_job_spec (JsonObject  *object,
+                VtsJobSpec  *spec,
+                const char **message,
+                GError     **error)
+{
+  return get_optional_string (object, "source_url", &spec->source_url, error) &&
+         get_optional_string (object, "target_language", &spec->target_language, error) &&
+         get_optional_duration (object, &spec->duration, error) &&
+         get_optional_outcome (object, &spec->outcome, error) &&
+         get_optional_string (object, "message", message, error);
 }
 
 /* A POST /jobs waiting for its job to be stored. The connection may go
@@ -559,19 +768,6 @@ pending_post_free (PendingPost *post)
   g_free (post);
 }
 
-static void
-respond_created (VtsRoutes          *self,
-                 SoupServerMessage *msg,
-                 VtsJob             *job)
-{
-  g_autofree char *location = g_strconcat ("/jobs/", vts_job_get_id (job), NULL);
-
-  respond_job (msg, job, self);
-  soup_server_message_set_status (msg, SOUP_STATUS_CREATED, NULL);
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "Location", location);
-}
-
 /* 201 once the job is stored; if it could not be, it does not exist,
  * and the client is told to try again. */
 static void
@@ -582,7 +778,8 @@ respond_stored (VtsRoutes          *self,
 {
   if (job != NULL)
     {
-      respond_created (self, msg, job);
+      respond_job (msg, job, self);
+      set_created (msg, "/jobs/", vts_job_get_id (job));
       return;
     }
 
@@ -612,32 +809,27 @@ on_job_stored (GObject      *source,
 static void
 handle_post_jobs (VtsRoutes          *self,
                   SoupServerMessage *msg,
-                  VtsJob             *unused,
-                  GHashTable        *query)
+                  const VtsRequest   *request)
 {
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) root = read_json_object (msg, "job");
   g_autoptr(GError) error = NULL;
   VtsJobSpec spec = VTS_JOB_SPEC_INIT;
+  const char *message = NULL;
 
-  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  if (g_bytes_get_size (body) > VTS_ROUTES_MAX_BODY)
-    {
-      vts_response_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload-too-large",
-                         "The body exceeds %d bytes", VTS_ROUTES_MAX_BODY);
-      return;
-    }
-
-  root = parse_job_spec (body, &spec, &error);
   if (root == NULL)
+    return;
+
+  if (!parse_job_spec (json_node_get_object (root), &spec, &message, &error))
     {
       vts_response_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request",
                          "Invalid job: %s", error->message);
       return;
     }
 
-  /* In memory, storing is instant. On a file, the POSTs of one main-loop
-   * iteration share one commit, and each is answered after it. */
+  /* In memory, storing is instant. On a file, the writer thread commits
+   * the job (with others: one commit for a storm) and it is answered
+   * once stored. */
+  spec.message = message;
   if (!vts_job_store_is_persistent (self->store))
     {
       g_autoptr(VtsJob) job = vts_job_store_create (self->store, &spec, &error);
@@ -662,6 +854,13 @@ on_stream_done (VtsEventStream *stream,
   g_hash_table_remove (self->streams, stream);
 }
 
+static const char *
+last_event_id (SoupServerMessage *msg)
+{
+  return soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                       "Last-Event-ID");
+}
+
 static void
 start_stream (VtsRoutes          *self,
               SoupServerMessage *msg,
@@ -670,6 +869,7 @@ start_stream (VtsRoutes          *self,
   VtsEventStream *stream;
 
   stream = vts_event_stream_new (msg, (VtsJob * const *) jobs->pdata, jobs->len,
+                                &self->format, last_event_id (msg),
                                 on_stream_done, self);
   if (stream != NULL)
     g_hash_table_add (self->streams, stream);
@@ -679,12 +879,11 @@ start_stream (VtsRoutes          *self,
 static void
 handle_job_events (VtsRoutes          *self,
                    SoupServerMessage *msg,
-                   VtsJob             *job,
-                   GHashTable        *query)
+                   const VtsRequest   *request)
 {
   g_autoptr(GPtrArray) jobs = g_ptr_array_new ();
 
-  g_ptr_array_add (jobs, job);
+  g_ptr_array_add (jobs, request->job);
   start_stream (self, msg, jobs);
 }
 
@@ -693,8 +892,7 @@ handle_job_events (VtsRoutes          *self,
 static void
 handle_events (VtsRoutes          *self,
                SoupServerMessage *msg,
-               VtsJob             *unused,
-               GHashTable        *query)
+               const VtsRequest   *request)
 {
   const char *raw = g_uri_get_query (soup_server_message_get_uri (msg));
   g_auto(GStrv) params = g_strsplit (raw != NULL ? raw : "", "&", -1);
@@ -724,23 +922,206 @@ handle_events (VtsRoutes          *self,
   start_stream (self, msg, jobs);
 }
 
+/* Feeds */
+
+/* Seconds as an integer when they are one: "ttl": 60, not 60.0. */
+static void
+add_seconds_value (JsonBuilder *builder,
+                   double       seconds)
+{
+  if (seconds == floor (seconds) && fabs (seconds) < 1e15)
+    json_builder_add_int_value (builder, (gint64) seconds);
+  else
+    json_builder_add_double_value (builder, seconds);
+}
+
+/* POST /feeds */
+static void
+handle_post_feeds (VtsRoutes          *self,
+                   SoupServerMessage *msg,
+                   const VtsRequest   *request)
+{
+  g_autoptr(JsonNode) root = read_json_object (msg, "feed");
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  double interval = VTS_FEED_PROGRESS_INTERVAL;
+  VtsFeed *feed;
+
+  if (root == NULL)
+    return;
+
+  if (!get_optional_number (json_node_get_object (root), "progress_interval",
+                            0, VTS_FEED_MAX_PROGRESS_INTERVAL, &interval) ||
+      (interval > 0 && interval < VTS_FEED_MIN_PROGRESS_INTERVAL))
+    {
+      vts_response_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request",
+                         "progress_interval must be 0 or a number of seconds in [%g, %g]",
+                         VTS_FEED_MIN_PROGRESS_INTERVAL, VTS_FEED_MAX_PROGRESS_INTERVAL);
+      return;
+    }
+
+  feed = vts_feeds_create (self->feeds, interval);
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, vts_feed_get_id (feed));
+  json_builder_set_member_name (builder, "ttl");
+  add_seconds_value (builder, vts_feeds_get_ttl (self->feeds));
+  json_builder_set_member_name (builder, "progress_interval");
+  add_seconds_value (builder, interval);
+  json_builder_end_object (builder);
+  answer = json_builder_get_root (builder);
+
+  vts_response_json (msg, SOUP_STATUS_OK, answer);
+  set_created (msg, "/feeds/", vts_feed_get_id (feed));
+}
+
+/* @name of @object: absent, or an array of strings (counted in @n_ids).
+ * Returns FALSE for anything else. */
+static gboolean
+get_optional_id_list (JsonObject  *object,
+                      const char  *name,
+                      JsonArray  **ids,
+                      guint       *n_ids)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  *ids = NULL;
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return FALSE;
+
+  *ids = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (*ids); i++)
+    {
+      JsonNode *id = json_array_get_element (*ids, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (id) || json_node_get_value_type (id) != G_TYPE_STRING)
+        return FALSE;
+    }
+
+  *n_ids += json_array_get_length (*ids);
+  return TRUE;
+}
+
+/* POST /feeds/{fid}/jobs: leaves first, then joins, so that leaving and
+ * joining one id in one request follows it anew. */
+static void
+handle_feed_jobs (VtsRoutes          *self,
+                  SoupServerMessage *msg,
+                  const VtsRequest   *request)
+{
+  g_autoptr(JsonNode) root = read_json_object (msg, "membership");
+  g_autoptr(JsonBuilder) unknown = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  JsonArray *join, *leave;
+  JsonArray *documents;
+  JsonObject *object;
+  gint64 now = g_get_monotonic_time ();
+  guint n_ids = 0;
+
+  if (root == NULL)
+    return;
+
+  object = json_node_get_object (root);
+  if (!get_optional_id_list (object, "join", &join, &n_ids) ||
+      !get_optional_id_list (object, "leave", &leave, &n_ids) ||
+      n_ids > VTS_ROUTES_MAX_FEED_IDS)
+    {
+      vts_response_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request",
+                         "join and leave must be arrays of job ids, %d ids at most in all",
+                         VTS_ROUTES_MAX_FEED_IDS);
+      return;
+    }
+
+  for (guint i = 0; leave != NULL && i < json_array_get_length (leave); i++)
+    vts_feed_leave (request->feed, json_array_get_string_element (leave, i));
+
+  documents = json_array_new ();
+  unknown = json_builder_new ();
+  json_builder_begin_array (unknown);
+  for (guint i = 0; join != NULL && i < json_array_get_length (join); i++)
+    {
+      const char *id = json_array_get_string_element (join, i);
+      VtsJob *job = vts_job_store_lookup (self->store, id);
+
+      if (job != NULL)
+        json_array_add_element (documents, vts_feed_join (request->feed, job, now));
+      else
+        json_builder_add_string_value (unknown, id);
+    }
+  json_builder_end_array (unknown);
+
+  answer = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (answer, json_object_new ());
+  json_object_set_array_member (json_node_get_object (answer), "jobs", documents);
+  json_object_set_member (json_node_get_object (answer), "unknown",
+                          json_builder_get_root (unknown));
+  /* The store keeps every job for ever: none has gone by retention. */
+  json_object_set_array_member (json_node_get_object (answer), "gone", json_array_new ());
+  vts_response_json (msg, SOUP_STATUS_OK, answer);
+}
+
+/* GET /feeds/{fid}/events */
+static void
+handle_feed_events (VtsRoutes          *self,
+                    SoupServerMessage *msg,
+                    const VtsRequest   *request)
+{
+  vts_feed_open_stream (request->feed, msg, last_event_id (msg));
+}
+
+/* GET /feeds/{fid}?after=N&wait=S */
+static void
+handle_get_feed (VtsRoutes          *self,
+                 SoupServerMessage *msg,
+                 const VtsRequest   *request)
+{
+  const char *after_text = request->query != NULL ? g_hash_table_lookup (request->query, "after") : NULL;
+  guint64 after = 0;
+  double wait = 0.0;
+
+  if (after_text != NULL &&
+      !g_ascii_string_to_unsigned (after_text, 10, 0, G_MAXUINT64, &after, NULL))
+    {
+      vts_response_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request",
+                         "after must be an event sequence number");
+      return;
+    }
+  if (!parse_wait (msg, request->query, &wait))
+    return;
+
+  vts_feed_long_poll (request->feed, msg, after, wait);
+}
+
+/* DELETE /feeds/{fid} */
+static void
+handle_delete_feed (VtsRoutes          *self,
+                    SoupServerMessage *msg,
+                    const VtsRequest   *request)
+{
+  vts_feeds_delete (self->feeds, request->feed);
+  soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+}
+
 /* GET /capabilities */
 static void
 handle_capabilities (VtsRoutes          *self,
                      SoupServerMessage *msg,
-                     VtsJob             *unused,
-                     GHashTable        *query)
+                     const VtsRequest   *request)
 {
+  const char *features[] = { "hints", "long_poll", "events", "feeds" };
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "hints");
-  json_builder_add_boolean_value (builder, TRUE);
-  json_builder_set_member_name (builder, "long_poll");
-  json_builder_add_boolean_value (builder, TRUE);
-  json_builder_set_member_name (builder, "events");
-  json_builder_add_boolean_value (builder, TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (features); i++)
+    {
+      json_builder_set_member_name (builder, features[i]);
+      json_builder_add_boolean_value (builder, TRUE);
+    }
   json_builder_set_member_name (builder, "max_wait");
   json_builder_add_int_value (builder, VTS_ROUTES_MAX_WAIT);
   json_builder_end_object (builder);
@@ -753,12 +1134,16 @@ handle_capabilities (VtsRoutes          *self,
 static void
 handle_metrics (VtsRoutes          *self,
                 SoupServerMessage *msg,
-                VtsJob             *unused,
-                GHashTable        *query)
+                const VtsRequest   *request)
 {
-  char *text = vts_metrics_render (self->metrics, self->store,
-                                  g_hash_table_size (self->long_polls),
-                                  g_hash_table_size (self->streams));
+  const VtsFeedCounts *feeds = vts_feeds_get_counts (self->feeds);
+  VtsMetricsGauges gauges = {
+    .open_long_polls = g_hash_table_size (self->long_polls) + feeds->n_long_polls,
+    .open_streams = g_hash_table_size (self->streams) + feeds->n_streams,
+    .open_feeds = vts_feeds_get_n_feeds (self->feeds),
+    .feed_jobs = feeds->n_jobs,
+  };
+  char *text = vts_metrics_render (self->metrics, self->store, &gauges);
 
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "text/plain; version=0.0.4", SOUP_MEMORY_TAKE,
@@ -769,8 +1154,7 @@ handle_metrics (VtsRoutes          *self,
 static void
 handle_health (VtsRoutes          *self,
                SoupServerMessage *msg,
-               VtsJob             *unused,
-               GHashTable        *query)
+               const VtsRequest   *request)
 {
   static const char ok[] = "{\"ok\":true}";
 
@@ -790,6 +1174,8 @@ route_func_for_method (const VtsRoute *route,
     return route->get;
   if (method == SOUP_METHOD_POST)
     return route->post;
+  if (method == SOUP_METHOD_DELETE)
+    return route->delete;
 
   return NULL;
 }
@@ -812,7 +1198,7 @@ vts_routes_handle (VtsRoutes          *self,
   g_autofree char *id = NULL;
   const VtsRoute *route;
   VtsRouteFunc func;
-  VtsJob *job = NULL;
+  VtsRequest request = { NULL, NULL, query };
 
   g_return_if_fail (VTS_IS_ROUTES (self));
 
@@ -833,12 +1219,24 @@ vts_routes_handle (VtsRoutes          *self,
       return;
     }
 
-  /* Any id that is not a job's, well-formed or not, is a 404: the
-   * answer does not tell a prober which ids could exist. */
-  if (id != NULL && (job = find_job_or_respond (self, msg, id)) == NULL)
-    return;
+  /* Any id that is not a job's (a feed's), well-formed or not, is a 404:
+   * the answer does not tell a prober which ids could exist. */
+  if (id != NULL && strstr (route->pattern, "{fid}") != NULL)
+    {
+      request.feed = vts_feeds_lookup (self->feeds, id);
+      if (request.feed == NULL)
+        {
+          vts_response_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "No such feed");
+          return;
+        }
+      vts_feed_touch (request.feed);
+    }
+  else if (id != NULL && (request.job = find_job_or_respond (self, msg, id)) == NULL)
+    {
+      return;
+    }
 
-  func (self, msg, job, query);
+  func (self, msg, &request);
 }
 
 /* Server-wide behaviour, before and around the handlers */

@@ -620,7 +620,8 @@ test_legacy_json (void)
                        "{\"id\":\"" LEGACY_FAILED "\",\"result\":\"error\",\"status\":\"error\","
                        "\"created_at\":\"2023-11-14T22:13:20.123Z\","
                        "\"source_url\":\"https://example.com/v.mp4\",\"target_language\":\"fr\","
-                       "\"completed_at\":\"2023-11-14T22:13:22.623Z\"}");
+                       "\"completed_at\":\"2023-11-14T22:13:22.623Z\","
+                       "\"message\":\"The translation failed (simulated by vt-server)\"}");
       /* The default job is the old one: ended long ago. */
       g_assert_cmpstr (classic->body, ==, "{\"result\":\"completed\"}");
       g_assert_cmpuint (stored_jobs (session, server), ==, 2);
