@@ -1014,10 +1014,9 @@ handle_feed_jobs (VtsRoutes          *self,
                   const VtsRequest   *request)
 {
   g_autoptr(JsonNode) root = read_json_object (msg, "membership");
-  g_autoptr(JsonBuilder) unknown = NULL;
   g_autoptr(JsonNode) answer = NULL;
   JsonArray *join, *leave;
-  JsonArray *documents;
+  JsonArray *documents, *unknown, *gone;
   JsonObject *object;
   gint64 now = g_get_monotonic_time ();
   guint n_ids = 0;
@@ -1040,27 +1039,40 @@ handle_feed_jobs (VtsRoutes          *self,
     vts_feed_leave (request->feed, json_array_get_string_element (leave, i));
 
   documents = json_array_new ();
-  unknown = json_builder_new ();
-  json_builder_begin_array (unknown);
+  unknown = json_array_new ();
+  gone = json_array_new ();
   for (guint i = 0; join != NULL && i < json_array_get_length (join); i++)
     {
       const char *id = json_array_get_string_element (join, i);
-      VtsJob *job = vts_job_store_lookup (self->store, id);
+      VtsJob *job = NULL;
 
-      if (job != NULL)
-        json_array_add_element (documents, vts_feed_join (request->feed, job, now));
-      else
-        json_builder_add_string_value (unknown, id);
+      switch (vts_job_store_find (self->store, id, &job))
+        {
+        case VTS_JOB_LOOKUP_FOUND:
+          json_array_add_element (documents, vts_feed_join (request->feed, job, now));
+          break;
+        case VTS_JOB_LOOKUP_GONE:
+          json_array_add_string_element (gone, id);
+          break;
+        case VTS_JOB_LOOKUP_FAILED:
+          /* Not "unknown": the client would stop following it. */
+          find_job_or_respond (self, msg, id);
+          json_array_unref (documents);
+          json_array_unref (unknown);
+          json_array_unref (gone);
+          return;
+        case VTS_JOB_LOOKUP_UNKNOWN:
+        default:
+          json_array_add_string_element (unknown, id);
+          break;
+        }
     }
-  json_builder_end_array (unknown);
 
   answer = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (answer, json_object_new ());
   json_object_set_array_member (json_node_get_object (answer), "jobs", documents);
-  json_object_set_member (json_node_get_object (answer), "unknown",
-                          json_builder_get_root (unknown));
-  /* The store keeps every job for ever: none has gone by retention. */
-  json_object_set_array_member (json_node_get_object (answer), "gone", json_array_new ());
+  json_object_set_array_member (json_node_get_object (answer), "unknown", unknown);
+  json_object_set_array_member (json_node_get_object (answer), "gone", gone);
   vts_response_json (msg, SOUP_STATUS_OK, answer);
 }
 
