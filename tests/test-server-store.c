@@ -7,7 +7,8 @@
  * made, the JSON state of earlier servers converted.
  *
  * The tests read the database itself (with SQLite) only once the server
- * that wrote it has stopped: it holds the file exclusively while it runs.
+ * that wrote it has stopped. Most restart servers on one file: each test
+ * fills a Fixture (tests/vt-server-test-utils.h) by hand.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -23,7 +24,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "vt-test-server.h"
+#include "vt-server-test-utils.h"
 
 /* A temporary directory holding a state file, removed with all in it */
 typedef struct
@@ -65,156 +66,39 @@ state_dir_free (StateDir *state)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StateDir, state_dir_free)
 
-/* One exchange with the server */
+/* Awaiting a state on a timer: what makes a job gone is time passing,
+ * which no request can await. */
 
 typedef struct
 {
+  Fixture    *f;
+  const char *path;
   guint       status;
-  char       *body;
-  JsonNode   *json;
-  char       *retry_after;
-} Answer;
-
-static void
-answer_free (Answer *answer)
-{
-  g_free (answer->body);
-  g_clear_pointer (&answer->json, json_node_unref);
-  g_free (answer->retry_after);
-  g_free (answer);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Answer, answer_free)
-
-static Answer *
-answer_new (SoupMessage *msg,
-            GBytes      *body)
-{
-  Answer *answer = g_new0 (Answer, 1);
-  const char *retry_after;
-
-  answer->status = soup_message_get_status (msg);
-  answer->body = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  answer->json = json_from_string (answer->body, NULL);
-  retry_after = soup_message_headers_get_one (soup_message_get_response_headers (msg),
-                                              "Retry-After");
-  answer->retry_after = g_strdup (retry_after);
-
-  return answer;
-}
-
-static SoupMessage *
-request_new (VtTestServer *server,
-             const char   *method,
-             const char   *path,
-             const char   *json_body)
-{
-  g_autofree char *url = g_strconcat (vt_test_server_get_url (server), path, NULL);
-  SoupMessage *msg = soup_message_new (method, url);
-
-  g_assert_nonnull (msg);
-  if (json_body != NULL)
-    {
-      g_autoptr(GBytes) bytes = g_bytes_new (json_body, strlen (json_body));
-
-      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
-    }
-
-  return msg;
-}
-
-static Answer *
-http (SoupSession  *session,
-      VtTestServer *server,
-      const char   *method,
-      const char   *path,
-      const char   *json_body)
-{
-  g_autoptr(SoupMessage) msg = request_new (server, method, path, json_body);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = soup_session_send_and_read (session, msg, NULL, &error);
-
-  g_assert_no_error (error);
-  return answer_new (msg, body);
-}
-
-static const char *
-member (Answer     *answer,
-        const char *name)
-{
-  g_assert_nonnull (answer->json);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (answer->json));
-  return json_object_get_string_member_with_default (json_node_get_object (answer->json),
-                                                     name, NULL);
-}
-
-static void
-assert_json_error (Answer     *answer,
-                   guint       status,
-                   const char *code)
-{
-  g_assert_cmpuint (answer->status, ==, status);
-  g_assert_cmpstr (member (answer, "error"), ==, code);
-  g_assert_nonnull (member (answer, "message"));
-}
-
-static char *
-job_path (const char *prefix,
-          const char *id,
-          const char *suffix)
-{
-  return g_strconcat (prefix, id, suffix, NULL);
-}
-
-/* POST /jobs; asserts a 201 and returns the job's id. */
-static char *
-create_job (SoupSession  *session,
-            VtTestServer *server,
-            const char   *json_body)
-{
-  g_autoptr(Answer) created = http (session, server, "POST", "/jobs", json_body);
-
-  g_assert_cmpuint (created->status, ==, SOUP_STATUS_CREATED);
-  return g_strdup (member (created, "id"));
-}
+} StatusWait;
 
 static gboolean
-quit_loop (gpointer user_data)
+answers_status (gpointer user_data)
 {
-  g_main_loop_quit (user_data);
-  return G_SOURCE_REMOVE;
+  StatusWait *wait = user_data;
+  g_autoptr(Response) r = fetch (wait->f, "GET", wait->path, NULL);
+
+  return r->status == wait->status;
 }
 
-/* Lets @seconds of time go by on a main loop. */
-static void
-let_time_pass (double seconds)
+typedef struct
 {
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Fixture *f;
+  guint64  n;
+} StoredWait;
 
-  g_timeout_add ((guint) (seconds * 1000), quit_loop, loop);
-  g_main_loop_run (loop);
-}
+static guint64 stored_jobs (Fixture *f);
 
-/* GET @path until it answers @status, 20 ms apart, for at most @seconds:
- * what makes a job gone is time passing, which no request can await. */
-static Answer *
-poll_until_status (SoupSession  *session,
-                   VtTestServer *server,
-                   const char   *path,
-                   guint         status,
-                   double        seconds)
+static gboolean
+stores_n_jobs (gpointer user_data)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  StoredWait *wait = user_data;
 
-  while (TRUE)
-    {
-      Answer *answer = http (session, server, "GET", path, NULL);
-
-      if (answer->status == status || g_get_monotonic_time () > deadline)
-        return answer;
-      answer_free (answer);
-      let_time_pass (0.02);
-    }
+  return stored_jobs (wait->f) == wait->n;
 }
 
 static VtTestServer *
@@ -242,12 +126,11 @@ start_with_state (const char *path,
 
 /* The value of one series of GET /metrics, e.g. vt_jobs{state="error"} */
 static guint64
-metric (SoupSession  *session,
-        VtTestServer *server,
-        const char   *series)
+metric (Fixture    *f,
+        const char *series)
 {
-  g_autoptr(Answer) answer = http (session, server, "GET", "/metrics", NULL);
-  g_auto(GStrv) lines = g_strsplit (answer->body, "\n", -1);
+  g_autoptr(Response) r = fetch (f, "GET", "/metrics", NULL);
+  g_auto(GStrv) lines = g_strsplit (g_bytes_get_data (r->body, NULL), "\n", -1);
   g_autofree char *prefix = g_strconcat (series, " ", NULL);
 
   for (guint i = 0; lines[i] != NULL; i++)
@@ -261,12 +144,11 @@ metric (SoupSession  *session,
 
 /* Every job the server stores, whatever its state */
 static guint64
-stored_jobs (SoupSession  *session,
-             VtTestServer *server)
+stored_jobs (Fixture *f)
 {
-  return metric (session, server, "vt_jobs{state=\"pending\"}") +
-         metric (session, server, "vt_jobs{state=\"completed\"}") +
-         metric (session, server, "vt_jobs{state=\"error\"}");
+  return metric (f, "vt_jobs{state=\"pending\"}") +
+         metric (f, "vt_jobs{state=\"completed\"}") +
+         metric (f, "vt_jobs{state=\"error\"}");
 }
 
 static guint64
@@ -282,13 +164,18 @@ resident_kib (GPid pid)
   return g_ascii_strtoull (line + strlen ("\nVmRSS:"), NULL, 10);
 }
 
+static void
+stop_server (Fixture *f)
+{
+  g_clear_pointer (&f->server, vt_test_server_stop);
+}
+
 /* The database, read directly */
 
 typedef struct
 {
   char   *id;
   char   *source_url;  /* NULL for the default job */
-  gint64  created_us;
   gint64  duration_us;
   char   *outcome;
 } Row;
@@ -319,17 +206,16 @@ read_rows (const char *path)
   int rc;
 
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT id, source_url, created_us, duration_us, outcome"
-                                           " FROM jobs", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT id, source_url, duration_us, outcome FROM jobs",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       Row *row = g_new0 (Row, 1);
 
       row->id = column_text (stmt, 0);
       row->source_url = column_text (stmt, 1);
-      row->created_us = sqlite3_column_int64 (stmt, 2);
-      row->duration_us = sqlite3_column_int64 (stmt, 3);
-      row->outcome = column_text (stmt, 4);
+      row->duration_us = sqlite3_column_int64 (stmt, 2);
+      row->outcome = column_text (stmt, 3);
       g_ptr_array_add (rows, row);
     }
   g_assert_cmpint (rc, ==, SQLITE_DONE);
@@ -352,8 +238,7 @@ typedef void  (*StormAnswerFunc) (Storm        *storm,
 
 struct _Storm
 {
-  SoupSession     *session;
-  VtTestServer    *server;
+  Fixture          f;         /* the server; the session is the storm's own */
   StormBodyFunc    body;
   StormAnswerFunc  answer;
   gpointer         data;
@@ -403,17 +288,19 @@ storm_fill (Storm *storm)
          storm->started < storm->total)
     {
       StormRequest *request = g_new0 (StormRequest, 1);
-      g_autofree char *body = storm->body (storm->started);
+      g_autofree char *text = storm->body (storm->started);
+      g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
 
       request->storm = storm;
       request->index = storm->started++;
-      request->msg = request_new (storm->server, "POST", "/jobs", body);
+      request->msg = new_message (&storm->f, "POST", "/jobs");
+      soup_message_set_request_body_from_bytes (request->msg, "application/json", body);
       /* Else libsoup opens a connection for each POST and closes it once
        * idle, and libsoup 3.2.3's server keeps every such connection
        * (fixed in 3.3.0): thousands of sockets that are no job's. */
       soup_message_add_flags (request->msg, SOUP_MESSAGE_IDEMPOTENT);
       storm->in_flight++;
-      soup_session_send_and_read_async (storm->session, request->msg, G_PRIORITY_DEFAULT,
+      soup_session_send_and_read_async (storm->f.session, request->msg, G_PRIORITY_DEFAULT,
                                         NULL, on_storm_answer, request);
     }
 }
@@ -424,13 +311,13 @@ static void
 storm_run (Storm *storm)
 {
   storm->loop = g_main_loop_new (NULL, FALSE);
-  storm->session = soup_session_new_with_options ("max-conns", storm->max_in_flight,
-                                                  "max-conns-per-host", storm->max_in_flight,
-                                                  NULL);
+  storm->f.session = soup_session_new_with_options ("max-conns", storm->max_in_flight,
+                                                    "max-conns-per-host", storm->max_in_flight,
+                                                    NULL);
   storm_fill (storm);
   if (storm->in_flight > 0)
     g_main_loop_run (storm->loop);
-  g_clear_object (&storm->session);
+  g_clear_object (&storm->f.session);
   g_clear_pointer (&storm->loop, g_main_loop_unref);
 }
 
@@ -453,10 +340,10 @@ expect_created (Storm        *storm,
 
 /* @n short jobs, 32 at a time */
 static void
-create_many_jobs (VtTestServer *server,
-                  guint         n)
+create_many_jobs (Fixture *f,
+                  guint    n)
 {
-  Storm storm = { NULL, server, short_job_body, expect_created, NULL, n, 32, };
+  Storm storm = { { f->server, NULL, NULL }, short_job_body, expect_created, NULL, n, 32, };
 
   storm_run (&storm);
   g_assert_cmpuint (storm.started, ==, n);
@@ -489,11 +376,10 @@ static void
 test_disk_full (void)
 {
   g_autoptr(StateDir) state = state_dir_new ();
-  g_autoptr(SoupSession) session = soup_session_new ();
   g_autoptr(GHashTable) created = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) rows = NULL;
-  g_autoptr(Answer) after = NULL;
-  VtTestServer *server = start_with_file_size_limit (state->path, 128 * 1024);
+  g_autoptr(Response) after = NULL;
+  Fixture f = { start_with_file_size_limit (state->path, 128 * 1024), soup_session_new (), NULL };
   struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
   guint n_refused = 0;
 
@@ -502,30 +388,31 @@ test_disk_full (void)
     {
       g_autofree char *source = g_strdup_printf ("full://%u", i);
       g_autofree char *body = g_strdup_printf ("{\"source_url\": \"%s\"}", source);
-      g_autoptr(Answer) answer = http (session, server, "POST", "/jobs", body);
+      g_autoptr(Response) r = fetch (&f, "POST", "/jobs", body);
 
-      if (answer->status == SOUP_STATUS_CREATED)
+      if (r->status == SOUP_STATUS_CREATED)
         {
           g_assert_cmpuint (n_refused, ==, 0);
           g_hash_table_add (created, g_steal_pointer (&source));
           continue;
         }
 
-      assert_json_error (answer, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable");
-      g_assert_cmpstr (answer->retry_after, ==, "1");
+      assert_json_error (r, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable");
+      g_assert_cmpstr (header (r, "Retry-After"), ==, "1");
       n_refused++;
     }
   g_assert_cmpuint (g_hash_table_size (created), >, 0);
   g_assert_cmpuint (n_refused, ==, 3);
   /* What was refused was never counted either. */
-  g_assert_cmpuint (stored_jobs (session, server), ==, g_hash_table_size (created) + 1);
+  g_assert_cmpuint (stored_jobs (&f), ==, g_hash_table_size (created) + 1);
 
   /* Room again: the very next job is stored. */
-  g_assert_no_errno (prlimit (vt_test_server_get_pid (server), RLIMIT_FSIZE, &unlimited, NULL));
-  after = http (session, server, "POST", "/jobs", "{\"source_url\": \"full://after\"}");
+  g_assert_no_errno (prlimit (vt_test_server_get_pid (f.server), RLIMIT_FSIZE, &unlimited, NULL));
+  after = fetch (&f, "POST", "/jobs", "{\"source_url\": \"full://after\"}");
   g_assert_cmpuint (after->status, ==, SOUP_STATUS_CREATED);
   g_hash_table_add (created, g_strdup ("full://after"));
-  vt_test_server_stop (server);
+  stop_server (&f);
+  g_clear_object (&f.session);
 
   /* On disk: the default job and exactly the jobs that got a 201. */
   rows = read_rows (state->path);
@@ -538,23 +425,33 @@ test_disk_full (void)
     }
 }
 
+/* Runs vt-server --state @path, expecting it to refuse to start. */
+static char *
+refused_start (const char *path)
+{
+  const char *argv[] = { vt_test_server_get_path (), "--port", "0", "--state", path, NULL };
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GError) error = NULL;
+  char *err = NULL;
+
+  server = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                              G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (server, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 1);
+
+  return err;
+}
+
 /* One server per state file */
 static void
 test_in_use (void)
 {
   g_autoptr(StateDir) state = state_dir_new ();
   g_autoptr(VtTestServer) server = start_with_state (state->path, NULL);
-  const char *argv[] = { vt_test_server_get_path (), "--port", "0", "--state", state->path, NULL };
-  g_autoptr(GSubprocess) second = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *err = refused_start (state->path);
 
-  second = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                              G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (second, NULL, NULL, NULL, &err, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (g_subprocess_get_exit_status (second), ==, 1);
   g_assert_nonnull (strstr (err, "in use by another process"));
 }
 
@@ -563,10 +460,7 @@ static void
 test_foreign_database (void)
 {
   g_autoptr(StateDir) state = state_dir_new ();
-  const char *argv[] = { vt_test_server_get_path (), "--port", "0", "--state", state->path, NULL };
-  g_autoptr(GSubprocess) server = NULL;
   g_autofree char *err = NULL;
-  g_autoptr(GError) error = NULL;
   sqlite3 *db = NULL;
 
   g_assert_cmpint (sqlite3_open (state->path, &db), ==, SQLITE_OK);
@@ -574,12 +468,7 @@ test_foreign_database (void)
                    ==, SQLITE_OK);
   sqlite3_close (db);
 
-  server = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                              G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (server, NULL, NULL, NULL, &err, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 1);
+  err = refused_start (state->path);
   g_assert_nonnull (strstr (err, "not a vt-server state"));
 }
 
@@ -599,7 +488,6 @@ test_legacy_json (void)
     " \"duration_us\": 2500000, \"outcome\": \"error\", \"eta_factor\": 1,"
     " \"source_url\": \"https://example.com/v.mp4\", \"target_language\": \"fr\"}]}";
   g_autoptr(StateDir) state = state_dir_new ();
-  g_autoptr(SoupSession) session = soup_session_new ();
   g_autofree char *backup = g_strconcat (state->path, ".v1.json", NULL);
   g_autofree char *kept = NULL;
   g_autofree char *head = NULL;
@@ -611,20 +499,23 @@ test_legacy_json (void)
   /* Twice: converted by the first server, a database for the second. */
   for (guint run = 0; run < 2; run++)
     {
-      g_autoptr(VtTestServer) server = start_with_state (state->path, "--retention", "1e9", NULL);
-      g_autoptr(Answer) failed = http (session, server, "GET", "/jobs/" LEGACY_FAILED, NULL);
-      g_autoptr(Answer) classic = http (session, server, "GET", "/status", NULL);
+      Fixture f = { start_with_state (state->path, "--retention", "1e9", NULL),
+                    soup_session_new (), NULL };
+      g_autoptr(Response) failed = fetch (&f, "GET", "/jobs/" LEGACY_FAILED, NULL);
+      g_autoptr(Response) classic = fetch (&f, "GET", "/status", NULL);
 
       g_assert_cmpuint (failed->status, ==, SOUP_STATUS_OK);
-      g_assert_cmpstr (failed->body, ==,
+      g_assert_cmpstr (g_bytes_get_data (failed->body, NULL), ==,
                        "{\"id\":\"" LEGACY_FAILED "\",\"result\":\"error\",\"status\":\"error\","
                        "\"created_at\":\"2023-11-14T22:13:20.123Z\","
                        "\"source_url\":\"https://example.com/v.mp4\",\"target_language\":\"fr\","
                        "\"completed_at\":\"2023-11-14T22:13:22.623Z\","
                        "\"message\":\"The translation failed (simulated by vt-server)\"}");
       /* The default job is the old one: ended long ago. */
-      g_assert_cmpstr (classic->body, ==, "{\"result\":\"completed\"}");
-      g_assert_cmpuint (stored_jobs (session, server), ==, 2);
+      g_assert_cmpstr (g_bytes_get_data (classic->body, NULL), ==, "{\"result\":\"completed\"}");
+      g_assert_cmpuint (stored_jobs (&f), ==, 2);
+      stop_server (&f);
+      g_clear_object (&f.session);
     }
 
   g_file_get_contents (backup, &kept, NULL, &error);
@@ -638,69 +529,100 @@ test_legacy_json (void)
 /* Retention */
 
 static void
+assert_gone (Fixture    *f,
+             const char *prefix,
+             const char *id,
+             const char *suffix)
+{
+  g_autofree char *path = g_strconcat (prefix, id, suffix, NULL);
+  g_autoptr(Response) r = fetch (f, "GET", path, NULL);
+
+  assert_json_error (r, SOUP_STATUS_GONE, "gone");
+}
+
+/* A feed told to follow @ended and @never sorts them: gone, unknown. */
+static void
+assert_feed_sorts (Fixture    *f,
+                   const char *ended,
+                   const char *never)
+{
+  g_autoptr(Response) feed = fetch (f, "POST", "/feeds", NULL);
+  g_autofree char *path = g_strconcat ("/feeds/", string_member (feed, "id"), "/jobs", NULL);
+  g_autofree char *body = g_strdup_printf ("{\"join\": [\"%s\", \"%s\"]}", ended, never);
+  g_autoptr(Response) joined = fetch (f, "POST", path, body);
+  JsonArray *gone, *unknown;
+
+  g_assert_cmpuint (joined->status, ==, SOUP_STATUS_OK);
+  gone = json_object_get_array_member (object (joined), "gone");
+  unknown = json_object_get_array_member (object (joined), "unknown");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object (joined), "jobs")),
+                    ==, 0);
+  g_assert_cmpuint (json_array_get_length (gone), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (gone, 0), ==, ended);
+  g_assert_cmpuint (json_array_get_length (unknown), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (unknown, 0), ==, never);
+}
+
+static void
 test_retention_gone (void)
 {
   g_autoptr(StateDir) state = state_dir_new ();
-  g_autoptr(SoupSession) session = soup_session_new ();
   g_autofree char *retention = vt_test_seconds_arg (0.2);
-  VtTestServer *server = start_with_state (state->path, "--delay", "0",
-                                           "--retention", retention, NULL);
-  g_autofree char *ended = create_job (session, server, "{\"duration\": 0}");
-  g_autofree char *running = create_job (session, server, "{\"duration\": 600}");
-  g_autofree char *ended_path = job_path ("/jobs/", ended, "");
-  g_autofree char *running_path = job_path ("/jobs/", running, "");
+  Fixture f = { start_with_state (state->path, "--delay", "0", "--retention", retention, NULL),
+                soup_session_new (), NULL };
+  g_autofree char *ended = create_job_id (&f, "{\"duration\": 0}");
+  g_autofree char *running = create_job_id (&f, "{\"duration\": 600}");
+  g_autofree char *ended_path = g_strconcat ("/jobs/", ended, NULL);
+  g_autofree char *running_path = g_strconcat ("/jobs/", running, NULL);
   g_autofree char *never = g_uuid_string_random ();
-  g_autofree char *never_path = job_path ("/jobs/", never, "");
-  const char *gone_paths[] = { "/status/", "/status?job_id=", "/events?job=", "/jobs/" };
-  const char *events_suffix = "/events";
-  g_autoptr(Answer) first = http (session, server, "GET", ended_path, NULL);
-  g_autoptr(Answer) gone = NULL;
+  g_autofree char *never_path = g_strconcat ("/jobs/", never, NULL);
+  StatusWait gone = { &f, ended_path, SOUP_STATUS_GONE };
+  StoredWait swept = { &f, 2 };
 
-  g_assert_cmpuint (first->status, ==, SOUP_STATUS_OK);
+  {
+    g_autoptr(Response) first = fetch (&f, "GET", ended_path, NULL);
+
+    g_assert_cmpuint (first->status, ==, SOUP_STATUS_OK);
+  }
 
   /* Past retention: 410 on every route that names the job... */
-  gone = poll_until_status (session, server, ended_path, SOUP_STATUS_GONE, 50 * vt_test_time_scale ());
-  assert_json_error (gone, SOUP_STATUS_GONE, "gone");
-  for (guint i = 0; i < G_N_ELEMENTS (gone_paths); i++)
-    {
-      g_autofree char *path = job_path (gone_paths[i], ended, i == 3 ? events_suffix : "");
-      g_autoptr(Answer) answer = http (session, server, "GET", path, NULL);
-
-      assert_json_error (answer, SOUP_STATUS_GONE, "gone");
-    }
+  await_condition (answers_status, &gone, 10, "the ended job to be gone");
+  assert_gone (&f, "/jobs/", ended, "");
+  assert_gone (&f, "/jobs/", ended, "/events");
+  assert_gone (&f, "/status/", ended, "");
+  assert_gone (&f, "/status?job_id=", ended, "");
+  assert_gone (&f, "/events?job=", ended, "");
+  assert_feed_sorts (&f, ended, never);
   /* ...while a job that never was stays a 404, and a pending job (or
    * the default job, ended at once) is never gone. */
   {
-    g_autoptr(Answer) unknown = http (session, server, "GET", never_path, NULL);
-    g_autoptr(Answer) junk = http (session, server, "GET", "/jobs/not-an-id", NULL);
-    g_autoptr(Answer) pending = http (session, server, "GET", running_path, NULL);
-    g_autoptr(Answer) classic = http (session, server, "GET", "/status", NULL);
+    g_autoptr(Response) unknown = fetch (&f, "GET", never_path, NULL);
+    g_autoptr(Response) junk = fetch (&f, "GET", "/jobs/not-an-id", NULL);
+    g_autoptr(Response) pending = fetch (&f, "GET", running_path, NULL);
+    g_autoptr(Response) classic = fetch (&f, "GET", "/status", NULL);
 
     assert_json_error (unknown, SOUP_STATUS_NOT_FOUND, "not-found");
     assert_json_error (junk, SOUP_STATUS_NOT_FOUND, "not-found");
-    g_assert_cmpstr (member (pending, "status"), ==, "pending");
-    g_assert_cmpstr (classic->body, ==, "{\"result\":\"completed\"}");
+    g_assert_cmpstr (string_member (pending, "status"), ==, "pending");
+    g_assert_cmpstr (g_bytes_get_data (classic->body, NULL), ==, "{\"result\":\"completed\"}");
   }
   /* The sweep that deletes it runs a quarter of the retention later. */
-  for (guint i = 0; i < 100 && stored_jobs (session, server) > 2; i++)
-    let_time_pass (0.02 * vt_test_time_scale ());
-  g_assert_cmpuint (stored_jobs (session, server), ==, 2);
-  vt_test_server_stop (server);
+  await_condition (stores_n_jobs, &swept, 10, "the ended job to be deleted");
+  stop_server (&f);
 
   /* Off the disk too, and still gone after a restart. */
   {
     g_autoptr(GPtrArray) rows = read_rows (state->path);
-    g_autoptr(Answer) again = NULL;
 
+    g_assert_cmpuint (rows->len, ==, 2);
     for (guint i = 0; i < rows->len; i++)
       g_assert_cmpstr (((Row *) g_ptr_array_index (rows, i))->id, !=, ended);
-    g_assert_cmpuint (rows->len, ==, 2);
 
-    server = start_with_state (state->path, "--retention", retention, NULL);
-    again = http (session, server, "GET", ended_path, NULL);
-    assert_json_error (again, SOUP_STATUS_GONE, "gone");
-    vt_test_server_stop (server);
+    f.server = start_with_state (state->path, "--retention", retention, NULL);
+    assert_gone (&f, "/jobs/", ended, "");
+    stop_server (&f);
   }
+  g_clear_object (&f.session);
 }
 
 /* Ended jobs beyond what the store caches are read back from disk. */
@@ -708,25 +630,25 @@ static void
 test_cache_reads_disk (void)
 {
   g_autoptr(StateDir) state = state_dir_new ();
-  g_autoptr(SoupSession) session = soup_session_new ();
-  g_autoptr(VtTestServer) server = start_with_state (state->path, "--delay", "0", NULL);
-  g_autofree char *first = create_job (session, server,
-                                       "{\"duration\": 0, \"source_url\": \"first\"}");
-  g_autofree char *first_path = job_path ("/jobs/", first, "");
-  g_autoptr(Answer) answer = NULL;
+  Fixture f = { start_with_state (state->path, "--delay", "0", NULL), soup_session_new (), NULL };
+  g_autofree char *first = create_job_id (&f, "{\"duration\": 0, \"source_url\": \"first\"}");
+  g_autofree char *first_path = g_strconcat ("/jobs/", first, NULL);
+  g_autoptr(Response) r = NULL;
   /* server/vts-job-store.h: VTS_JOB_STORE_CACHE_SIZE */
   const guint cache_size = 4096;
 
-  create_many_jobs (server, cache_size + 500);
+  create_many_jobs (&f, cache_size + 500);
 
   /* The default job, the cache, and nothing else in memory... */
-  g_assert_cmpuint (metric (session, server, "vt_jobs_in_memory"), <=, cache_size + 1);
-  g_assert_cmpuint (stored_jobs (session, server), ==, cache_size + 500 + 2);
+  g_assert_cmpuint (metric (&f, "vt_jobs_in_memory"), <=, cache_size + 1);
+  g_assert_cmpuint (stored_jobs (&f), ==, cache_size + 500 + 2);
   /* ...and the oldest job read from disk when asked for. */
-  answer = http (session, server, "GET", first_path, NULL);
-  g_assert_cmpuint (answer->status, ==, SOUP_STATUS_OK);
-  g_assert_cmpstr (member (answer, "source_url"), ==, "first");
-  g_assert_cmpstr (member (answer, "status"), ==, "completed");
+  r = fetch (&f, "GET", first_path, NULL);
+  g_assert_cmpuint (r->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (string_member (r, "source_url"), ==, "first");
+  g_assert_cmpstr (string_member (r, "status"), ==, "completed");
+  stop_server (&f);
+  g_clear_object (&f.session);
 }
 
 /* Jobs made forever, memory flat: retention deletes as fast as jobs come. */
@@ -734,19 +656,20 @@ static void
 test_memory_bounded (void)
 {
   g_autoptr(StateDir) state = state_dir_new ();
-  g_autoptr(SoupSession) session = soup_session_new ();
   g_autofree char *retention = vt_test_seconds_arg (0.05);
-  g_autoptr(VtTestServer) server = start_with_state (state->path, "--delay", "0",
-                                                     "--retention", retention, NULL);
-  GPid pid = vt_test_server_get_pid (server);
+  Fixture f = { start_with_state (state->path, "--delay", "0", "--retention", retention, NULL),
+                soup_session_new (), NULL };
+  GPid pid = vt_test_server_get_pid (f.server);
   guint64 rss_warm, rss_end, in_memory, stored;
 
-  create_many_jobs (server, 2000);
+  create_many_jobs (&f, 2000);
   rss_warm = resident_kib (pid);
-  create_many_jobs (server, 6000);
+  create_many_jobs (&f, 6000);
   rss_end = resident_kib (pid);
-  in_memory = metric (session, server, "vt_jobs_in_memory");
-  stored = stored_jobs (session, server);
+  in_memory = metric (&f, "vt_jobs_in_memory");
+  stored = stored_jobs (&f);
+  stop_server (&f);
+  g_clear_object (&f.session);
 
   g_test_message ("8000 jobs: %" G_GUINT64_FORMAT " stored, %" G_GUINT64_FORMAT
                   " in memory, RSS %" G_GUINT64_FORMAT " → %" G_GUINT64_FORMAT " KiB",
@@ -766,8 +689,9 @@ test_memory_bounded (void)
 #define CRASH_KILL_AFTER 400
 #define CRASH_IN_FLIGHT 48
 
-/* Request @index asks for a duration and an outcome of its own, and says
- * who it is in source_url, so that its job can be told apart on disk. */
+/* Request @index asks for a duration, an outcome (and an error's message)
+ * of its own, and says who it is in source_url, so that its job can be
+ * told apart on disk. */
 static double
 crash_duration (guint index)
 {
@@ -785,15 +709,15 @@ crash_body (guint index)
 {
   char duration[G_ASCII_DTOSTR_BUF_SIZE];
 
-  return g_strdup_printf ("{\"duration\": %s, \"outcome\": \"%s\", \"source_url\": \"crash://%u\"}",
+  return g_strdup_printf ("{\"duration\": %s, \"outcome\": \"%s\", \"source_url\": \"crash://%u\","
+                          " \"message\": \"crash %u\"}",
                           g_ascii_formatd (duration, sizeof duration, "%.2f",
                                            crash_duration (index)),
-                          crash_outcome (index), index);
+                          crash_outcome (index), index, index);
 }
 
 typedef struct
 {
-  VtTestServer *server;
   GHashTable   *created;    /* index → the 201's job document (JsonNode) */
   GHashTable   *refused;    /* indexes answered anything else */
   guint         n_unanswered;
@@ -817,11 +741,11 @@ on_crash_answer (Storm        *storm,
   else
     g_hash_table_add (crash->refused, GUINT_TO_POINTER (index));
 
-  if (crash->server != NULL && g_hash_table_size (crash->created) == CRASH_KILL_AFTER)
+  if (storm->f.server != NULL && g_hash_table_size (crash->created) == CRASH_KILL_AFTER)
     {
       /* Mid-storm: requests in flight, a batch perhaps half-committed. */
       crash->in_flight_at_kill = storm->in_flight;
-      g_clear_pointer (&crash->server, vt_test_server_kill);
+      g_clear_pointer (&storm->f.server, vt_test_server_kill);
       storm->stopped = TRUE;
     }
 }
@@ -836,25 +760,31 @@ iso8601_us (const char *text)
 }
 
 /* The job @index asked for, as the restarted server answers it: ended
- * (awaited with a long-poll), with the outcome and duration asked for. */
+ * (awaited with a long-poll), with the outcome, duration and message
+ * asked for, and the @created_at of its 201 if it got one. */
 static void
-assert_job_as_asked (SoupSession  *session,
-                     VtTestServer *server,
-                     const char   *id,
-                     guint         index,
-                     const char   *created_at)
+assert_job_as_asked (Fixture    *f,
+                     const char *id,
+                     guint       index,
+                     const char *created_at)
 {
-  g_autofree char *wait = vt_test_seconds_arg (5);
-  g_autofree char *path = g_strconcat ("/jobs/", id, "?wait=", wait, NULL);
+  g_autofree char *path = wait_path ("/jobs/", id, "?wait=", 5);
   g_autofree char *source = g_strdup_printf ("crash://%u", index);
-  g_autoptr(Answer) job = http (session, server, "GET", path, NULL);
+  g_autoptr(Response) job = fetch (f, "GET", path, NULL);
 
   g_assert_cmpuint (job->status, ==, SOUP_STATUS_OK);
-  g_assert_cmpstr (member (job, "source_url"), ==, source);
-  g_assert_cmpstr (member (job, "status"), ==, crash_outcome (index));
+  g_assert_cmpstr (string_member (job, "source_url"), ==, source);
+  g_assert_cmpstr (string_member (job, "status"), ==, crash_outcome (index));
+  if (g_str_equal (crash_outcome (index), "error"))
+    {
+      g_autofree char *message = g_strdup_printf ("crash %u", index);
+
+      g_assert_cmpstr (string_member (job, "message"), ==, message);
+    }
   if (created_at != NULL)
-    g_assert_cmpstr (member (job, "created_at"), ==, created_at);
-  g_assert_cmpint (iso8601_us (member (job, "completed_at")) - iso8601_us (member (job, "created_at")),
+    g_assert_cmpstr (string_member (job, "created_at"), ==, created_at);
+  g_assert_cmpint (iso8601_us (string_member (job, "completed_at")) -
+                   iso8601_us (string_member (job, "created_at")),
                    ==, (gint64) llround (crash_duration (index) * 1000) * 1000);
 }
 
@@ -873,22 +803,21 @@ static void
 test_crash (void)
 {
   g_autoptr(StateDir) state = state_dir_new ();
-  g_autoptr(SoupSession) session = soup_session_new ();
   g_autoptr(GHashTable) created = g_hash_table_new_full (NULL, NULL, NULL,
                                                          (GDestroyNotify) json_node_unref);
   g_autoptr(GHashTable) refused = g_hash_table_new (NULL, NULL);
   g_autoptr(GHashTable) on_disk = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_autoptr(GPtrArray) rows = NULL;
-  Crash crash = { start_with_state (state->path, NULL), created, refused, 0, 0 };
-  Storm storm = { NULL, crash.server, crash_body, on_crash_answer, &crash,
-                  CRASH_REQUESTS, CRASH_IN_FLIGHT, };
-  VtTestServer *server;
+  Crash crash = { created, refused, 0, 0 };
+  Storm storm = { { start_with_state (state->path, NULL), NULL, NULL }, crash_body,
+                  on_crash_answer, &crash, CRASH_REQUESTS, CRASH_IN_FLIGHT, };
+  Fixture f = { NULL, soup_session_new (), NULL };
   GHashTableIter iter;
   gpointer key, value;
   guint n_unanswered_stored = 0;
 
   storm_run (&storm);
-  g_assert_null (crash.server);
+  g_assert_null (storm.f.server);
   g_assert_cmpuint (g_hash_table_size (created), >=, CRASH_KILL_AFTER);
   g_test_message ("killed with %u requests in flight: %u created, %u refused, %u unanswered",
                   crash.in_flight_at_kill, g_hash_table_size (created),
@@ -896,17 +825,17 @@ test_crash (void)
 
   /* Restarted on the same file: every job that got a 201 is back, the
    * same job. */
-  server = start_with_state (state->path, NULL);
+  f.server = start_with_state (state->path, NULL);
   g_hash_table_iter_init (&iter, created);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       JsonObject *object = json_node_get_object (value);
 
-      assert_job_as_asked (session, server, json_object_get_string_member (object, "id"),
+      assert_job_as_asked (&f, json_object_get_string_member (object, "id"),
                            GPOINTER_TO_UINT (key),
                            json_object_get_string_member (object, "created_at"));
     }
-  vt_test_server_stop (server);
+  stop_server (&f);
 
   /* On disk: each row is one request's job, at most once; none for a
    * request answered with an error; besides the 201s, at most the
@@ -933,14 +862,15 @@ test_crash (void)
                   n_unanswered_stored);
 
   /* Those the clients never heard of are whole jobs too. */
-  server = start_with_state (state->path, NULL);
+  f.server = start_with_state (state->path, NULL);
   g_hash_table_iter_init (&iter, on_disk);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       if (!g_hash_table_contains (created, key))
-        assert_job_as_asked (session, server, value, GPOINTER_TO_UINT (key), NULL);
+        assert_job_as_asked (&f, value, GPOINTER_TO_UINT (key), NULL);
     }
-  vt_test_server_stop (server);
+  stop_server (&f);
+  g_clear_object (&f.session);
 }
 
 int
