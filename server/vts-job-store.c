@@ -35,6 +35,7 @@
 #include "vts-db-writer.h"
 #include "vts-job-ids.h"
 #include "vts-legacy-state.h"
+#include "vts-timer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -83,8 +84,8 @@ struct _VtsJobStore
 
   VtsDbWriter     *writer;        /* on a file: what writes */
   gboolean         sweeping;      /* a deletion is with the writer */
-  GSource         *trim_source;   /* trims the cache, after lookups */
-  GSource         *sweep_source;  /* retention */
+  VtsTimer         trim_timer;    /* trims the cache, after lookups */
+  VtsTimer         sweep_timer;   /* retention */
 };
 
 /* What the writer does for the store */
@@ -117,47 +118,6 @@ write_free (gpointer data)
 
 G_DEFINE_FINAL_TYPE (VtsJobStore, vts_job_store, G_TYPE_OBJECT)
 
-/* Sources ready at an instant: the store's two */
-
-static gboolean
-ready_source_dispatch (GSource     *source,
-                       GSourceFunc  callback,
-                       gpointer     user_data)
-{
-  /* One shot: the callback arms it again when it needs to. */
-  g_source_set_ready_time (source, -1);
-  return callback (user_data);
-}
-
-static GSourceFuncs ready_source_funcs = {
-  .dispatch = ready_source_dispatch,
-};
-
-static GSource *
-attach_ready_source (const char  *name,
-                     GSourceFunc  func,
-                     gpointer     user_data)
-{
-  GSource *source = g_source_new (&ready_source_funcs, sizeof (GSource));
-
-  g_source_set_name (source, name);
-  g_source_set_callback (source, func, user_data, NULL);
-  g_source_set_ready_time (source, -1);
-  g_source_attach (source, g_main_context_get_thread_default ());
-
-  return source;
-}
-
-static void
-destroy_source (GSource **source)
-{
-  if (*source != NULL)
-    {
-      g_source_destroy (*source);
-      g_clear_pointer (source, g_source_unref);
-    }
-}
-
 /* Entries */
 
 static void
@@ -185,10 +145,12 @@ job_expired (VtsJobStore *self,
   return wall_end (job) <= now_wall - self->retention;
 }
 
+/* At the next iteration: never while a lookup may still use a job. */
 static void
 schedule_trim (VtsJobStore *self)
 {
-  g_source_set_ready_time (self->trim_source, 0);
+  if (!vts_timer_is_scheduled (&self->trim_timer))
+    vts_timer_schedule (&self->trim_timer, g_get_monotonic_time ());
 }
 
 /* Ended: among the cached, the most recently used (the default job
@@ -324,12 +286,11 @@ complete_creation (VtsJobStore  *self,
   g_task_return_pointer (task, g_object_ref (job), g_object_unref);
 }
 
-static gboolean
-on_trim (gpointer user_data)
+static void
+on_trim (VtsTimer *timer,
+         gpointer  user_data)
 {
   trim_cache (user_data);
-
-  return G_SOURCE_CONTINUE;
 }
 
 /* Returns: (transfer full): a new job, every draw made in a fixed order */
@@ -708,8 +669,8 @@ static void
 arm_sweep (VtsJobStore *self,
            gboolean     at_once)
 {
-  g_source_set_ready_time (self->sweep_source,
-                           at_once ? 0 : g_get_monotonic_time () + sweep_interval (self));
+  vts_timer_schedule (&self->sweep_timer,
+                      g_get_monotonic_time () + (at_once ? 0 : sweep_interval (self)));
 }
 
 /* The rows are gone: so are their counts. A full chunk means more to
@@ -730,8 +691,9 @@ swept (VtsJobStore  *self,
   arm_sweep (self, n == SWEEP_CHUNK);
 }
 
-static gboolean
-on_sweep (gpointer user_data)
+static void
+on_sweep (VtsTimer *timer,
+          gpointer  user_data)
 {
   VtsJobStore *self = user_data;
   gint64 cutoff_wall = g_get_real_time () - self->retention;
@@ -757,8 +719,6 @@ on_sweep (gpointer user_data)
 
       swept (self, n, deleted, error);
     }
-
-  return G_SOURCE_CONTINUE;
 }
 
 /* The writer thread */
@@ -1101,8 +1061,8 @@ vts_job_store_dispose (GObject *object)
   VtsJobStore *self = VTS_JOB_STORE (object);
 
   vts_job_store_close (self);
-  destroy_source (&self->trim_source);
-  destroy_source (&self->sweep_source);
+  vts_timer_cancel (&self->trim_timer);
+  vts_timer_cancel (&self->sweep_timer);
 
   G_OBJECT_CLASS (vts_job_store_parent_class)->dispose (object);
 }
@@ -1137,8 +1097,8 @@ vts_job_store_init (VtsJobStore *self)
   g_queue_init (&self->ended);
   self->retention = (gint64) (VTS_JOB_STORE_DEFAULT_RETENTION * G_USEC_PER_SEC);
 
-  self->trim_source = attach_ready_source ("[vt-server] job cache", on_trim, self);
-  self->sweep_source = attach_ready_source ("[vt-server] retention", on_sweep, self);
+  vts_timer_init (&self->trim_timer, on_trim, self);
+  vts_timer_init (&self->sweep_timer, on_sweep, self);
 }
 
 /*
