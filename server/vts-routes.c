@@ -278,26 +278,26 @@ add_retry_after (VtsRoutes          *self,
 }
 
 /* The job resource's shape, for /jobs */
-static JsonNode *
+static GBytes *
 job_document (VtsRoutes *self,
               VtsJob    *job,
               gint64     now)
 {
-  return vts_job_to_json (job, now, &self->format);
+  return vts_job_to_json_bytes (job, now, &self->format);
 }
 
 /* The classic shape, for /status */
-static JsonNode *
+static GBytes *
 classic_document (VtsRoutes *self,
                   VtsJob    *job,
                   gint64     now)
 {
-  return vts_job_to_classic_json (job, now, !self->plain);
+  return vts_job_to_classic_json_bytes (job, now, !self->plain);
 }
 
-typedef JsonNode *(*VtsDocumentFunc) (VtsRoutes *self,
-                                     VtsJob    *job,
-                                     gint64     now);
+typedef GBytes *(*VtsDocumentFunc) (VtsRoutes *self,
+                                   VtsJob    *job,
+                                   gint64     now);
 
 /* Whether If-None-Match (a list of entity tags, or "*") names @etag,
  * compared weakly (RFC 9110, 13.1.2): "W/" prefixes do not count. */
@@ -325,29 +325,34 @@ etag_listed (const char *if_none_match,
  * pending job's progress moves, but a poll that sends it back learns
  * nothing new but the hints, which a 304 carries too. GET and HEAD
  * only, and none under --plain. */
-static char *
+static const char *
 job_etag (VtsRoutes          *self,
           SoupServerMessage *msg,
           VtsJob             *job,
           gint64             now)
 {
+  static const char * const etags[VTS_JOB_N_STATES] = {
+    [VTS_JOB_STATE_PENDING] = "W/\"pending\"",
+    [VTS_JOB_STATE_COMPLETED] = "W/\"completed\"",
+    [VTS_JOB_STATE_ERROR] = "W/\"error\"",
+  };
   const char *method = soup_server_message_get_method (msg);
 
   if (self->plain || (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD))
     return NULL;
 
-  return g_strdup_printf ("W/\"%s\"", vts_job_state_to_string (vts_job_get_state (job, now)));
+  return etags[vts_job_get_state (job, now)];
 }
 
 static void
 respond_job_as (VtsRoutes          *self,
                 SoupServerMessage *msg,
                 VtsJob             *job,
-                VtsDocumentFunc     document)
+                VtsDocumentFunc     write)
 {
   gint64 now = g_get_monotonic_time ();
-  g_autofree char *etag = job_etag (self, msg, job, now);
-  g_autoptr(JsonNode) node = NULL;
+  const char *etag = job_etag (self, msg, job, now);
+  g_autoptr(GBytes) document = NULL;
 
   if (etag != NULL)
     {
@@ -367,8 +372,8 @@ respond_job_as (VtsRoutes          *self,
         }
     }
 
-  node = document (self, job, now);
-  vts_response_json (msg, SOUP_STATUS_OK, node);
+  document = write (self, job, now);
+  vts_response_json_bytes (msg, SOUP_STATUS_OK, document);
   add_retry_after (self, msg, job, now);
 }
 
@@ -1260,9 +1265,10 @@ on_request_started (SoupServer        *server,
 {
   VtsRoutes *self = user_data;
 
+  /* A new message has no such header yet: no need to look for one. */
   if (!self->plain)
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                  "Vt-Capabilities", VTS_CAPABILITIES);
+    soup_message_headers_append (soup_server_message_get_response_headers (msg),
+                                 "Vt-Capabilities", VTS_CAPABILITIES);
 }
 
 static void
@@ -1300,10 +1306,14 @@ on_early_request (SoupServer        *server,
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+
+  if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
       soup_message_headers_get_content_length (headers) > VTS_ROUTES_MAX_BODY)
     refuse_body_too_large (msg);
-  else
+  else if (encoding == SOUP_ENCODING_CHUNKED)
+    /* Only then can it grow unannounced; a GET has no body at all, and
+     * a signal handler per request is a good part of one. */
     g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), NULL);
 }
 
