@@ -6,8 +6,9 @@
  * (one timer per stream, so that a client's progress extrapolation is
  * corrected; on a grid shared by every stream, see next_progress_time()),
  * and the body ends after every job has reached its terminal
- * state. Between events libsoup pauses the message itself (it has no
- * chunk to write); appending a chunk and unpausing sends it.
+ * state. A stream that stays open is written on its connection, taken
+ * from libsoup (vts-stream-writer.c): libsoup would keep a GSource for
+ * every paused stream and add two per event.
  *
  * Every event's id is the state of every job of the stream as the client
  * knows it once it has this event: one letter per job, in the order the
@@ -20,7 +21,7 @@
 
 #include "vts-event-stream.h"
 
-#include "vts-held-message.h"
+#include "vts-stream-writer.h"
 #include "vts-timer.h"
 
 #include <string.h>
@@ -35,7 +36,8 @@ typedef struct
 
 struct _VtsEventStream
 {
-  VtsHeldMessage         *held;
+  VtsStreamWriter        *writer;    /* NULL until the head is decided */
+  GString               *initial;   /* the events before that */
   GArray                *sources;    /* VtsEventSource, one per job named */
   char                  *states;     /* the id: what the client knows */
   guint                  n_pending;
@@ -77,16 +79,17 @@ write_event (VtsEventStream *self,
              VtsJob         *job,
              gint64          now_us)
 {
-  SoupServerMessage *msg = vts_held_message_get_message (self->held);
   g_autoptr(JsonNode) node = vts_job_to_json (job, now_us, self->format);
   g_autofree char *data = json_to_string (node, FALSE);
-  char *event;
+  g_autofree char *event = NULL;
 
   /* json_to_string without pretty-printing never emits a newline, so the
    * whole job fits the one data: line. */
   event = g_strdup_printf ("id: %s\nevent: status\ndata: %s\n\n", self->states, data);
-  soup_message_body_append (soup_server_message_get_response_body (msg),
-                            SOUP_MEMORY_TAKE, event, strlen (event));
+  if (self->writer != NULL)
+    vts_stream_writer_write (self->writer, event);
+  else
+    g_string_append (self->initial, event);
 }
 
 /* Writes @source's job as of @now_us; a job found ended (by ::changed,
@@ -110,16 +113,16 @@ record (VtsEventSource *source,
   if (self->n_pending > 0)
     return TRUE;
 
-  soup_message_body_complete (soup_server_message_get_response_body (vts_held_message_get_message (self->held)));
+  /* The writer sends the last chunk and closes on its own. */
+  vts_stream_writer_finish (g_steal_pointer (&self->writer));
   return FALSE;
 }
 
-/* After a write: sends it, and hands the stream back once it is over. */
+/* Hands the stream back once it is over. */
 static void
 flush (VtsEventStream *self,
        gboolean        going_on)
 {
-  soup_server_message_unpause (vts_held_message_get_message (self->held));
   if (!going_on)
     {
       vts_timer_cancel (&self->progress_timer);
@@ -162,6 +165,7 @@ vts_event_stream_on_gone (gpointer user_data)
 {
   VtsEventStream *self = user_data;
 
+  g_clear_pointer (&self->writer, vts_stream_writer_free);
   vts_timer_cancel (&self->progress_timer);
   self->done (self, self->user_data);
 }
@@ -228,7 +232,7 @@ vts_event_stream_new (SoupServerMessage     *msg,
   self->states = known_states (last_event_id, n_jobs);
   self->sources = g_array_sized_new (FALSE, TRUE, sizeof (VtsEventSource), n_jobs);
   g_array_set_clear_func (self->sources, (GDestroyNotify) vts_event_source_clear);
-  self->held = vts_held_message_new (msg, vts_event_stream_on_gone, self);
+  self->initial = g_string_new (NULL);
   vts_timer_init (&self->progress_timer, vts_event_stream_on_progress, self);
 
   /* Sized up front: the sources' addresses are the signal data. One
@@ -257,12 +261,26 @@ vts_event_stream_new (SoupServerMessage     *msg,
         }
     }
 
+  /* Over already: libsoup writes it all, as any response. */
   if (self->n_pending == 0)
     {
-      soup_message_body_complete (soup_server_message_get_response_body (msg));
+      SoupMessageBody *body = soup_server_message_get_response_body (msg);
+
+      if (self->initial->len > 0)
+        soup_message_body_append (body, SOUP_MEMORY_COPY, self->initial->str, self->initial->len);
+      soup_message_body_complete (body);
       vts_event_stream_free (self);
       return NULL;
     }
+
+  self->writer = vts_stream_writer_new (msg, vts_event_stream_on_gone, self);
+  if (self->writer == NULL)
+    {
+      vts_event_stream_free (self);
+      return NULL;
+    }
+  vts_stream_writer_write (self->writer, self->initial->str);
+  g_string_truncate (self->initial, 0);
 
   vts_timer_schedule (&self->progress_timer, next_progress_time (now));
   return self;
@@ -276,7 +294,8 @@ vts_event_stream_free (VtsEventStream *self)
 
   vts_timer_cancel (&self->progress_timer);
   g_array_unref (self->sources);
-  vts_held_message_free (self->held);
+  g_clear_pointer (&self->writer, vts_stream_writer_free);
+  g_string_free (self->initial, TRUE);
   g_free (self->states);
   g_free (self);
 }

@@ -29,6 +29,7 @@
 
 #include "vts-event-stream.h"
 #include "vts-held-message.h"
+#include "vts-stream-writer.h"
 #include "vts-timer.h"
 
 #include <string.h>
@@ -72,7 +73,8 @@ struct _VtsFeed
   guint64              floor;     /* events up to here may be gone */
 
   VtsFeedDelivery      delivery;
-  VtsHeldMessage      *held;
+  VtsHeldMessage      *held;      /* the held long-poll */
+  VtsStreamWriter     *writer;    /* the stream, on its connection */
   guint64              poll_after;
   VtsTimer             poll_timer;      /* the held long-poll's deadline or wake-up */
   VtsTimer             progress_timer;
@@ -158,11 +160,9 @@ static void
 write_chunk (VtsFeed *self,
              char    *text)
 {
-  SoupServerMessage *msg = vts_held_message_get_message (self->held);
-
-  soup_message_body_append (soup_server_message_get_response_body (msg),
-                            SOUP_MEMORY_TAKE, text, strlen (text));
-  soup_server_message_unpause (msg);
+  if (self->writer != NULL)
+    vts_stream_writer_write (self->writer, text);
+  g_free (text);
 }
 
 static void
@@ -391,6 +391,7 @@ set_delivery (VtsFeed           *self,
   else if (self->delivery == DELIVERY_LONG_POLL)
     self->counts->n_long_polls--;
   g_clear_pointer (&self->held, vts_held_message_free);
+  g_clear_pointer (&self->writer, vts_stream_writer_free);
   vts_timer_cancel (&self->poll_timer);
   vts_timer_cancel (&self->ping_timer);
 
@@ -399,8 +400,19 @@ set_delivery (VtsFeed           *self,
     self->counts->n_streams++;
   else if (delivery == DELIVERY_LONG_POLL)
     self->counts->n_long_polls++;
-  if (msg != NULL)
-    self->held = vts_held_message_new (msg, on_delivery_gone, self);
+  if (delivery == DELIVERY_STREAM)
+    {
+      self->writer = vts_stream_writer_new (msg, on_delivery_gone, self);
+      if (self->writer == NULL)
+        {
+          self->counts->n_streams--;
+          self->delivery = DELIVERY_NONE;
+        }
+    }
+  else if (msg != NULL)
+    {
+      self->held = vts_held_message_new (msg, on_delivery_gone, self);
+    }
 
   vts_feed_touch (self);
 }
@@ -440,14 +452,18 @@ end_delivery (VtsFeed *self)
 {
   g_autoptr(SoupServerMessage) msg = NULL;
 
-  if (self->delivery == DELIVERY_NONE)
+  if (self->delivery == DELIVERY_STREAM)
+    {
+      /* The writer sends the last chunk and closes on its own. */
+      vts_stream_writer_finish (g_steal_pointer (&self->writer));
+      set_delivery (self, DELIVERY_NONE, NULL);
+      return;
+    }
+  if (self->delivery != DELIVERY_LONG_POLL)
     return;
 
   msg = g_object_ref (vts_held_message_get_message (self->held));
-  if (self->delivery == DELIVERY_STREAM)
-    soup_message_body_complete (soup_server_message_get_response_body (msg));
-  else
-    respond_long_poll (msg, self->poll_after, NULL, FALSE);
+  respond_long_poll (msg, self->poll_after, NULL, FALSE);
   set_delivery (self, DELIVERY_NONE, NULL);
   soup_server_message_unpause (msg);
 }
@@ -496,6 +512,8 @@ vts_feed_open_stream (VtsFeed           *self,
   end_delivery (self);
   vts_event_stream_start_response (msg);
   set_delivery (self, DELIVERY_STREAM, msg);
+  if (self->delivery != DELIVERY_STREAM)
+    return;  /* the client is gone already */
   vts_timer_schedule_in (&self->ping_timer, VTS_FEED_PING_INTERVAL);
 
   if (!parse_last_event_id (self, last_event_id, &seq))

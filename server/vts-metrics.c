@@ -55,12 +55,17 @@ vts_metrics_new (void)
   return g_object_new (VTS_TYPE_METRICS, NULL);
 }
 
-static void
-vts_metrics_on_request_done (SoupServer        *server,
-                            SoupServerMessage *msg,
-                            gpointer           user_data)
+/*
+ * vts_metrics_count:
+ *
+ * Counts @msg, with the status it has now: what the server's signals do
+ * for every request, and what a stream whose connection was taken from
+ * libsoup (which then emits neither) asks for itself.
+ */
+void
+vts_metrics_count (VtsMetrics         *self,
+                  SoupServerMessage *msg)
 {
-  VtsMetrics *self = user_data;
   GUri *uri = soup_server_message_get_uri (msg);
   const char *route = vts_routes_label_for_path (uri != NULL ? g_uri_get_path (uri) : NULL);
   guint status = soup_server_message_get_status (msg);
@@ -81,6 +86,14 @@ vts_metrics_on_request_done (SoupServer        *server,
       g_hash_table_insert (by_status, GUINT_TO_POINTER (status), count);
     }
   (*count)++;
+}
+
+static void
+vts_metrics_on_request_done (SoupServer        *server,
+                            SoupServerMessage *msg,
+                            gpointer           user_data)
+{
+  vts_metrics_count (user_data, msg);
 }
 
 void

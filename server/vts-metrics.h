@@ -17,6 +17,8 @@ G_DECLARE_FINAL_TYPE (VtsMetrics, vts_metrics, VTS, METRICS, GObject)
 VtsMetrics *vts_metrics_new    (void);
 void       vts_metrics_attach (VtsMetrics  *self,
                               SoupServer *server);
+void       vts_metrics_count  (VtsMetrics         *self,
+                              SoupServerMessage *msg);
 /* What the owners of held requests and feeds report at scrape time. */
 typedef struct
 {

@@ -876,8 +876,13 @@ start_stream (VtsRoutes          *self,
   stream = vts_event_stream_new (msg, (VtsJob * const *) jobs->pdata, jobs->len,
                                 &self->format, last_event_id (msg),
                                 on_stream_done, self);
+  /* An open stream has its connection taken from libsoup, which then
+   * counts nothing: count it here. */
   if (stream != NULL)
-    g_hash_table_add (self->streams, stream);
+    {
+      g_hash_table_add (self->streams, stream);
+      vts_metrics_count (self->metrics, msg);
+    }
 }
 
 /* GET /jobs/{id}/events */
@@ -1088,6 +1093,8 @@ handle_feed_events (VtsRoutes          *self,
                     const VtsRequest   *request)
 {
   vts_feed_open_stream (request->feed, msg, last_event_id (msg));
+  /* Its connection is taken from libsoup, which then counts nothing. */
+  vts_metrics_count (self->metrics, msg);
 }
 
 /* GET /feeds/{fid}?after=N&wait=S */

@@ -653,6 +653,30 @@ test_feeds_one_delivery (Fixture       *f,
   g_assert_true (metrics_have_line (f, "vt_open_streams 0"));
 }
 
+static void
+test_feeds_hang_up (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *fid = create_feed (f, "{\"progress_interval\": 0.5}");
+  g_autofree char *a = create_job_id (f, "{\"duration\": 100}");
+  g_autofree char *path = feed_path (fid, 0, NULL);
+  g_autoptr(Stream) stream = NULL;
+  g_autoptr(Response) after = NULL;
+
+  join (f, fid, a);
+  stream = open_stream (f, fid, NULL);
+  json_node_unref (expect_event (stream, 1, a, "pending"));
+  g_assert_true (metrics_have_line (f, "vt_open_streams 1"));
+
+  /* The client goes: the server notices and drops the stream, not the
+   * feed, whose events are kept for the next delivery. */
+  g_clear_pointer (&stream, stream_free);
+  await_metrics_line (f, "vt_open_streams 0");
+  after = fetch (f, "GET", path, NULL);
+  g_assert_cmpuint (after->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object (after), "jobs")), ==, 1);
+}
+
 typedef struct
 {
   Fixture    *f;
@@ -721,6 +745,7 @@ main (int   argc,
   add_server_test ("/server/feeds/stream", delay_long, test_feeds_stream);
   add_server_test ("/server/feeds/progress", delay_long, test_feeds_progress);
   add_server_test ("/server/feeds/one-delivery", delay_long, test_feeds_one_delivery);
+  add_server_test ("/server/feeds/hang-up", delay_long, test_feeds_hang_up);
   add_server_test ("/server/feeds/ttl", short_ttl, test_feeds_ttl);
 
   return g_test_run ();
