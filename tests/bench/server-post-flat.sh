@@ -68,7 +68,7 @@ wrk.headers["Content-Type"] = "application/json"
 
 answers, failures, t0, t_first, t_last0, t_end = 0, 0, 0, 0, 0, 0
 local c0, c_first, c_last0, c_end = 0, 0, 0, 0
-local tenth, t_tenth, tenths = math.floor(total / 10), 0, {}
+local tenth, t_tenth, c_tenth, tenths, cpu_tenths = math.floor(total / 10), 0, 0, {}, {}
 
 function init(args)
   t0 = now()
@@ -81,9 +81,10 @@ function response(status, headers, body)
   if answers == 1000 then t_first, c_first = now(), server_cpu() end
   if answers == total - 1000 then t_last0, c_last0 = now(), server_cpu() end
   if answers % tenth == 0 then
-    local t = now()
+    local t, c = now(), server_cpu()
     table.insert(tenths, string.format("%.0f", tenth / (t - (t_tenth > 0 and t_tenth or t0))))
-    t_tenth = t
+    table.insert(cpu_tenths, string.format("%.0f", (c - (c_tenth > 0 and c_tenth or c0)) * 1e6 / tenth))
+    t_tenth, c_tenth = t, c
   end
   if answers == total then
     t_end, c_end = now(), server_cpu()
@@ -95,7 +96,7 @@ function response(status, headers, body)
                             (c_first - c0) * 1e6 / 1000, (c_end - c_last0) * 1e6 / 1000))
     out:close()
     out = io.open("$tmp/tenths", "w")
-    out:write(table.concat(tenths, " ") .. "\n")
+    out:write(table.concat(tenths, " ") .. "\n" .. table.concat(cpu_tenths, " ") .. "\n")
     out:close()
     wrk.thread:stop()
   end
@@ -123,4 +124,5 @@ printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
   "$answers" "$failures" "$jobs_stored" "$first" "$last" "$(ratio "$last" "$first")" "$all" \
   "$cpu_first" "$cpu_last" "$(ratio "$cpu_last" "$cpu_first")" "$db_kib"
 echo
-echo "POST/s by tenth of the run: $(cat "$tmp/tenths")"
+echo "POST/s by tenth of the run: $(sed -n 1p "$tmp/tenths")"
+echo "server CPU µs/POST by tenth: $(sed -n 2p "$tmp/tenths")"
