@@ -535,6 +535,7 @@ feed_post (VtFeed         *feed,
            GUri           *uri,
            GBytes         *body,
            GPtrArray      *ids,
+           gboolean        idempotent,
            FeedAnswerFunc  answered)
 {
   FeedRequest *request = g_new0 (FeedRequest, 1);
@@ -542,6 +543,11 @@ feed_post (VtFeed         *feed,
   request->feed = vt_feed_ref (feed);
   request->message = vt_channel_http_new_message (SOUP_METHOD_POST, uri, feed->token);
   soup_message_set_request_body_from_bytes (request->message, "application/json", body);
+  /* Joining and leaving set a membership: sending one twice changes
+   * nothing, so libsoup may send it on a kept-alive connection instead of
+   * opening a fresh one for every batch (it does that for plain POSTs). */
+  if (idempotent)
+    soup_message_add_flags (request->message, SOUP_MESSAGE_IDEMPOTENT);
   request->ids = ids;
   request->answered = answered;
 
@@ -595,7 +601,7 @@ create_feed (VtFeed *feed)
   g_autoptr(GBytes) body = vt_feed_create_build (feed->progress_interval);
 
   feed->creating = TRUE;
-  feed_post (feed, uri, body, NULL, on_created);
+  feed_post (feed, uri, body, NULL, FALSE, on_created);
 }
 
 /* Reads a 2xx's body as a feed answer: one that is not turns the
@@ -685,7 +691,7 @@ send_batches (VtFeed *feed)
       for (guint i = 0; i < n; i++)
         g_ptr_array_add (ids, g_ptr_array_steal_index (feed->to_join, 0));
       body = vt_feed_jobs_build ((const char * const *) ids->pdata, ids->len, NULL, 0);
-      feed_post (feed, uri, body, ids, on_joined);
+      feed_post (feed, uri, body, ids, TRUE, on_joined);
     }
 
   while (feed->to_leave->len > 0)
@@ -695,7 +701,7 @@ send_batches (VtFeed *feed)
                                                    (const char * const *) feed->to_leave->pdata, n);
 
       g_ptr_array_remove_range (feed->to_leave, 0, n);
-      feed_post (feed, uri, body, NULL, on_left);
+      feed_post (feed, uri, body, NULL, TRUE, on_left);
     }
 }
 
