@@ -277,6 +277,34 @@ test_offline_midway (CitizenFixture *c,
   g_assert_cmpint (last_us - first_us, >=, S (0.1) * G_USEC_PER_SEC);
 }
 
+/* A poll planned before an outage, far after it: the job may have ended
+ * meanwhile, so it asks within a second of the return instead. */
+static void
+test_offline_replans_polls (CitizenFixture *c,
+                            gconstpointer   data)
+{
+  static const VtReply replies[] = { VT_REPLY_PENDING, VT_REPLY_COMPLETED, VT_REPLY_END };
+  g_autoptr(GError) error = NULL;
+  gint64 online_us;
+
+  vt_fixture_script (&c->f, "/jobs/a", replies);
+  g_object_set (c->f.client, "initial-wait-time", 30.0, "max-wait-time", 60.0,
+                "start-jitter", S (0.5), NULL);
+
+  vt_fixture_start (&c->f, "a", NULL);
+  wait_for_requests (&c->f, 1);
+  vt_fake_network_monitor_set (c->network, FALSE, FALSE);
+  run_for (S (0.2));
+  online_us = g_get_monotonic_time ();
+  vt_fake_network_monitor_set (c->network, TRUE, TRUE);
+
+  g_assert_cmpint (vt_fixture_finish (&c->f, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+  g_assert_cmpuint (vt_fixture_count (&c->f, NULL), ==, 2);
+  g_assert_cmpint (vt_scripted_server_get_request (c->f.server, NULL, 1)->arrived_us - online_us,
+                   <=, 1 * G_USEC_PER_SEC);
+}
+
 /* ------------------------------------------------------------------ */
 /* Power saver                                                         */
 
@@ -753,6 +781,7 @@ main (int    argc,
   CITIZEN_ADD ("/client/citizen/offline/until-deadline", test_offline_until_deadline);
   CITIZEN_ADD ("/client/citizen/offline/local-server", test_no_default_route_local_server);
   CITIZEN_ADD ("/client/citizen/offline/midway", test_offline_midway);
+  CITIZEN_ADD ("/client/citizen/offline/replans-polls", test_offline_replans_polls);
   CITIZEN_ADD ("/client/citizen/power-saver/stretch", test_power_saver_stretches_polls);
   CITIZEN_ADD ("/client/citizen/power-saver/off", test_power_saver_off);
   VT_FIXTURE_ADD ("/client/citizen/conditional/304", test_conditional_polls);

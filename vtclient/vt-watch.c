@@ -1269,6 +1269,32 @@ vt_watch_resume_online (VtWatch *watch)
 }
 
 /*
+ * vt_watch_network_returned:
+ *
+ * The network is back after an outage, and the watch was not waiting for
+ * it: its next poll was planned before the outage and may be far off,
+ * while the job may have ended meanwhile. It asks within a second, as
+ * the watches that waited do, unless it was to ask sooner anyway. Push
+ * channels and requests in flight are left alone.
+ */
+void
+vt_watch_network_returned (VtWatch *watch)
+{
+  double delay = 0.0;
+  gint64 latest_us;
+
+  if (watch->done || watch->offline || !watch->started ||
+      !vt_timer_is_scheduled (&watch->timer))
+    return;
+
+  if (watch->options.start_jitter > 0)
+    delay = g_rand_double_range (watch->host->rand, 0.0, MIN (watch->options.start_jitter, 1.0));
+  latest_us = g_get_monotonic_time () + (gint64) (delay * G_USEC_PER_SEC);
+  if (watch->timer.due_us > latest_us)
+    vt_timer_heap_schedule (watch->host->timers, &watch->timer, latest_us);
+}
+
+/*
  * vt_watch_want_progress:
  *
  * Someone watches the job's progress: on a feed, it moves to one that
