@@ -195,9 +195,9 @@ vt_watch_attempts_left (VtWatch *watch)
   return max == 0 || watch->requests < max;
 }
 
-/* What is left of the watch's budget: seconds, and attempts (0: no
- * limit; at least 1 while a request is in flight, which a restarted
- * application sends again). */
+/* What is left of the watch's budget: seconds, and attempts (at least
+ * 1 while a request is in flight, which a restarted application sends
+ * again; G_MAXUINT with no limit). */
 double
 vt_watch_get_time_left (VtWatch *watch)
 {
@@ -213,7 +213,7 @@ vt_watch_get_attempts_left (VtWatch *watch)
   guint max = watch->options.schedule.max_attempts;
 
   if (max == 0)
-    return 0;
+    return G_MAXUINT;
 
   return watch->requests < max ? max - watch->requests : 1;
 }
