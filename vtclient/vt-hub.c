@@ -35,6 +35,13 @@ struct _VtHub
   GQueue          parked;    /* VtWatch *, waiting to know the capabilities */
   VtWatch        *probe;     /* whose first answer will tell them */
   GArray         *feeds;     /* HubFeed */
+  VtRateLimit     limit;     /* the server's, for both queues */
+
+  gboolean        online;
+  GQueue          offline;   /* VtWatch *, waiting for the network */
+  GNetworkMonitor *monitor;  /* who says whether it is; NULL: always */
+  GCancellable   *reach_check;  /* the can-reach question in flight */
+  double          poll_stretch;
 
   VtHubIdleFunc   idle_func;
   gpointer        idle_data;
@@ -108,8 +115,34 @@ host_get_feed (VtFeedDelivery        delivery,
     .progress_interval = progress_interval,
   };
   g_array_append_val (hub->feeds, entry);
+  vt_feed_set_online (entry.feed, hub->online);
 
   return entry.feed;
+}
+
+static gboolean
+host_is_online (gpointer data)
+{
+  VtHub *hub = data;
+
+  return hub->online;
+}
+
+static void
+host_wait_online (VtWatch *watch,
+                  gpointer data)
+{
+  VtHub *hub = data;
+
+  g_queue_push_tail (&hub->offline, watch);
+}
+
+static double
+host_poll_stretch (gpointer data)
+{
+  VtHub *hub = data;
+
+  return hub->poll_stretch;
 }
 
 static gboolean
@@ -211,6 +244,7 @@ host_released (VtWatch *watch,
     }
   else
     g_queue_remove (&hub->parked, watch);
+  g_queue_remove (&hub->offline, watch);
 
   g_queue_unlink (&hub->watches, vt_watch_get_link (watch));
   vt_watch_unref (watch);
@@ -245,6 +279,12 @@ vt_hub_new (VtServerInfo *info,
   hub->rand = g_rand_new ();
   g_queue_init (&hub->watches);
   g_queue_init (&hub->parked);
+  g_queue_init (&hub->offline);
+  hub->online = TRUE;
+  hub->poll_stretch = 1.0;
+  vt_rate_limit_init (&hub->limit);
+  vt_request_queue_pace (hub->queue, &hub->limit, hub->timers);
+  vt_request_queue_pace (hub->held_queue, &hub->limit, hub->timers);
   hub->feeds = g_array_new (FALSE, FALSE, sizeof (HubFeed));
   g_array_set_clear_func (hub->feeds, (GDestroyNotify) hub_feed_clear);
 
@@ -260,6 +300,9 @@ vt_hub_new (VtServerInfo *info,
     .get_feed = host_get_feed,
     .get_plan = host_get_plan,
     .park = host_park,
+    .is_online = host_is_online,
+    .wait_online = host_wait_online,
+    .poll_stretch = host_poll_stretch,
     .capabilities_seen = host_capabilities_seen,
     .withdraw = host_withdraw,
     .released = host_released,
@@ -283,6 +326,8 @@ vt_hub_unref (VtHub *hub)
     return;
 
   g_assert (hub->watches.length == 0);
+  g_clear_object (&hub->monitor);
+  g_clear_object (&hub->reach_check);
   g_array_unref (hub->feeds);
   vt_request_queue_close (hub->queue);
   vt_request_queue_close (hub->held_queue);
@@ -309,7 +354,10 @@ vt_hub_close (VtHub *hub)
   hub->closed = TRUE;
   hub->idle_func = NULL;
   g_queue_clear (&hub->parked);
+  g_queue_clear (&hub->offline);
   hub->probe = NULL;
+  if (hub->reach_check != NULL)
+    g_cancellable_cancel (hub->reach_check);
 
   /* Each one leaves the list as it ends. */
   while (hub->watches.head != NULL)
@@ -363,6 +411,129 @@ vt_hub_follow (VtHub                 *hub,
   vt_watch_start (watch, known, capabilities);
 
   return watch;
+}
+
+/*
+ * vt_hub_set_online:
+ *
+ * Whether the server can be reached. Going offline, nothing more is
+ * sent; coming back, every watch that waited asks within a second, as
+ * does every polling watch whose next poll is further off (its job may
+ * have ended meanwhile), and the feeds go on. Call from the hub's
+ * context.
+ */
+void
+vt_hub_set_online (VtHub    *hub,
+                   gboolean  online)
+{
+  VtWatch *watch;
+
+  if (hub->closed || hub->online == online)
+    return;
+
+  g_debug ("%s: %s", vt_server_info_get_base_url (hub->info),
+           online ? "reachable again" : "unreachable, waiting");
+  hub->online = online;
+  for (guint i = 0; i < hub->feeds->len; i++)
+    vt_feed_set_online (g_array_index (hub->feeds, HubFeed, i).feed, online);
+
+  if (!online)
+    return;
+  while ((watch = g_queue_pop_head (&hub->offline)) != NULL)
+    vt_watch_resume_online (watch);
+  /* And those whose next poll was planned before the outage. */
+  for (GList *l = hub->watches.head; l != NULL; l = l->next)
+    vt_watch_network_returned (l->data);
+}
+
+/* Whether @error says the host has no route, as can_reach() tells it;
+ * other errors (a failed lookup) leave it to the requests to find out. */
+static gboolean
+is_unreachable_error (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE);
+}
+
+static void
+on_reach_checked (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  VtHub *hub = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean reachable;
+
+  reachable = g_network_monitor_can_reach_finish (G_NETWORK_MONITOR (object), result, &error);
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    vt_hub_set_online (hub, reachable || !is_unreachable_error (error));
+  vt_hub_unref (hub);
+}
+
+/*
+ * vt_hub_check_reachability:
+ *
+ * Asks the hub's network monitor again whether the server can be
+ * reached: at once when the monitor has a default route (the usual
+ * answer, and no lookup), else by its can_reach(), so that a server on
+ * this machine or on the local network is still followed with no
+ * Internet. While the question runs the hub waits: the monitor just
+ * said there is no default route. A later check makes an earlier one's
+ * answer moot. Call from the hub's context.
+ */
+void
+vt_hub_check_reachability (VtHub *hub)
+{
+  g_autoptr(GSocketConnectable) server = NULL;
+
+  if (hub->closed)
+    return;
+
+  if (hub->reach_check != NULL)
+    g_cancellable_cancel (hub->reach_check);
+  g_clear_object (&hub->reach_check);
+
+  if (hub->monitor == NULL || g_network_monitor_get_network_available (hub->monitor))
+    {
+      vt_hub_set_online (hub, TRUE);
+      return;
+    }
+
+  /* A URL that does not parse fails the requests, with a clear error. */
+  server = g_network_address_parse_uri (vt_server_info_get_base_url (hub->info), 80, NULL);
+  if (server == NULL)
+    {
+      vt_hub_set_online (hub, TRUE);
+      return;
+    }
+
+  vt_hub_set_online (hub, FALSE);
+  hub->reach_check = g_cancellable_new ();
+  g_network_monitor_can_reach_async (hub->monitor, server, hub->reach_check,
+                                     on_reach_checked, vt_hub_ref (hub));
+}
+
+/*
+ * vt_hub_set_network_monitor:
+ * @monitor: (nullable): who tells whether the server can be reached;
+ *   %NULL: it always can
+ *
+ * Call from the hub's context; the hub asks it at once.
+ */
+void
+vt_hub_set_network_monitor (VtHub           *hub,
+                            GNetworkMonitor *monitor)
+{
+  g_set_object (&hub->monitor, monitor);
+  vt_hub_check_reachability (hub);
+}
+
+/* Power saver: polling waits are this many times longer (1: not). */
+void
+vt_hub_set_poll_stretch (VtHub  *hub,
+                         double  stretch)
+{
+  hub->poll_stretch = MAX (stretch, 1.0);
 }
 
 VtRequestQueue *

@@ -35,6 +35,9 @@ typedef struct
   double            progress_interval;  /* asked of feeds for jobs whose
                                          * progress is wanted */
   char             *token;
+  /* Resuming a job followed before (vt_client_import_state()): the
+   * last event its stream sent, sent as Last-Event-ID. */
+  char             *last_event_id;
 } VtWatchOptions;
 
 void vt_watch_options_clear (VtWatchOptions *options);
@@ -75,6 +78,14 @@ typedef struct
                                   gboolean           *known,
                                   VtCapabilities     *capabilities,
                                   gpointer            host_data);
+  /* Whether the server can be reached now (the network monitor's
+   * word); while it cannot, the watch waits for wait_online() to end
+   * with vt_watch_resume_online(), spending no attempt. */
+  gboolean  (*is_online)         (gpointer            host_data);
+  void      (*wait_online)       (VtWatch            *watch,
+                                  gpointer            host_data);
+  /* How much longer polling waits are (power saver: > 1). */
+  double    (*poll_stretch)      (gpointer            host_data);
   /* The first answer told what the server can do. */
   void      (*capabilities_seen) (VtWatch            *watch,
                                   VtCapabilities      capabilities,
@@ -130,10 +141,16 @@ void            vt_watch_resume             (VtWatch               *watch,
                                              VtCapabilities         capabilities);
 void            vt_watch_cancel             (VtWatch               *watch);
 void            vt_watch_want_progress      (VtWatch               *watch);
+void            vt_watch_resume_online      (VtWatch               *watch);
+void            vt_watch_network_returned   (VtWatch               *watch);
 gboolean        vt_watch_is_done            (VtWatch               *watch);
 
 const char     *vt_watch_get_job_id         (VtWatch               *watch);
+const char     *vt_watch_get_base_url       (VtWatch               *watch);
 guint           vt_watch_get_n_requests     (VtWatch               *watch);
+double          vt_watch_get_time_left      (VtWatch               *watch);
+guint           vt_watch_get_attempts_left  (VtWatch               *watch);
+const char     *vt_watch_get_last_event_id  (VtWatch               *watch);
 GList          *vt_watch_get_link           (VtWatch               *watch);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtWatch, vt_watch_unref)
