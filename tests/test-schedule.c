@@ -124,31 +124,139 @@ test_backoff_full_jitter (void)
     }
 }
 
-/* The seed gives up when the next wait would pass the deadline; we make the
- * last request at the deadline instead. Without jitter the seed's defaults
- * poll at 0, 1, 3, 7, 15, 31 and then, instead of giving up, at 60. */
+/* Follows a job that never ends with the plain schedule: the instants of
+ * the requests after the first, in @times. Returns how many were made in
+ * all, the first included. */
+static guint
+follow_pending (const VtScheduleConfig *config,
+                GRand                  *rand,
+                double                 *times,
+                guint                   most)
+{
+  double now = 0, delay;
+  guint attempts = 1;
+
+  while (vt_schedule_next_delay (config, attempts, now, NULL, NULL, rand, &delay))
+    {
+      now += delay;
+      g_assert_cmpuint (attempts - 1, <, most);
+      times[attempts++ - 1] = now;
+    }
+  return attempts;
+}
+
+/* Without jitter, a job that never ends is asked at exactly @expected
+ * (after the first request), and no more. */
 static void
-test_deadline_aware_last_attempt (void)
+assert_cold_times (VtScheduleConfig *config,
+                   const double     *expected,
+                   guint             n_expected)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (SEED);
+  double times[64];
+
+  config->jitter = 0;
+  g_assert_cmpuint (follow_pending (config, rand, times, G_N_ELEMENTS (times)), ==, n_expected + 1);
+  for (guint i = 0; i < n_expected; i++)
+    g_assert_cmpfloat_with_epsilon (times[i], expected[i], 1e-9);
+}
+
+/* The seed gives up when the next wait would pass the deadline, with
+ * attempts left. The plain schedule doubles its waits until the attempts
+ * left could cover the time left at the current wait, then shares the
+ * time left evenly among them: without jitter the seed's defaults ask at
+ * 0, 1, 3, 7, 15 and then every 9 s, the tenth request on the deadline. */
+static void
+test_cold_schedule_exact (void)
+{
+  VtScheduleConfig config = seed_config ();
+  const double expected[] = { 1, 3, 7, 15, 24, 33, 42, 51, 60 };
+
+  assert_cold_times (&config, expected, G_N_ELEMENTS (expected));
+}
+
+/* With the seed's jitter, a seeded GRand pins every wait: the doubling
+ * ones carry their offset, the even ones share out what is left to the
+ * deadline. To the millisecond, and by replaying the draws. */
+static void
+test_cold_schedule_seeded_jitter (void)
 {
   VtScheduleConfig config = seed_config ();
   g_autoptr(GRand) rand = g_rand_new_with_seed (SEED);
-  const double expected_times[] = { 0, 1, 3, 7, 15, 31, 60 };
-  double now = 0;
-  double delay;
-  guint attempts = 1;
+  g_autoptr(GRand) replay = g_rand_new_with_seed (SEED);
+  const double expected[] = { 1.0756, 3.4606, 6.9907, 14.6808, 23.7446,
+                              32.8085, 41.8723, 50.9362, 60.0 };
+  double times[64], now = 0;
 
-  config.jitter = 0;
-  for (guint i = 1; i < G_N_ELEMENTS (expected_times); i++)
+  g_assert_cmpuint (follow_pending (&config, rand, times, G_N_ELEMENTS (times)), ==, 10);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
     {
-      g_assert_true (vt_schedule_next_delay (&config, attempts, now, NULL, NULL, rand, &delay));
-      now += delay;
-      attempts++;
-      g_assert_cmpfloat_with_epsilon (now, expected_times[i], 1e-9);
-    }
+      double backoff = pow (2.0, i) + g_rand_double_range (replay, -0.5, 0.5);
+      double even = (60.0 - now) / (10 - (i + 1));
 
-  /* The budget is used up: stop, though attempts remain. */
-  g_assert_cmpuint (attempts, <, config.max_attempts);
-  g_assert_false (vt_schedule_next_delay (&config, attempts, now, NULL, NULL, rand, &delay));
+      g_assert_cmpfloat_with_epsilon (times[i], expected[i], 5e-4);
+      g_assert_cmpfloat_with_epsilon (times[i] - now, MIN (backoff, even), 1e-12);
+      now = times[i];
+    }
+  /* The switch to even waits came at the fifth: 16 s ± 0.5 is more than
+   * the 45.3 s left shared by five. */
+  g_assert_cmpfloat (times[3] - times[2], <, (60.0 - times[2]) / 6);
+  g_assert_cmpfloat_with_epsilon (times[4] - times[3], (60.0 - times[3]) / 5, 1e-12);
+}
+
+/* A job that never ends gets every attempt, the last on the deadline (a
+ * job that ends within the budget is never a timeout), none after it.
+ * Over many seeds and settings, both jitter modes; doubling alone makes
+ * 7, 7, 7, 10, 6, 11 and 8 requests in these, half the cap or more. */
+static void
+test_cold_schedule_every_attempt (void)
+{
+  const struct { double initial, factor; guint attempts; double budget; } cases[] = {
+    { 1.0, 2.0, 10, 60.0 }, { 1.0, 2.0, 4, 60.0 }, { 1.0, 2.0, 14, 60.0 },
+    { 0.5, 1.5, 10, 30.0 }, { 5.0, 3.0, 6, 600.0 }, { 2.0, 1.0, 12, 20.0 },
+    { 0.1, 2.0, 16, 10.0 },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    for (guint mode = 0; mode < 2; mode++)
+      for (guint seed = 0; seed < 50; seed++)
+        {
+          VtScheduleConfig config = seed_config ();
+          g_autoptr(GRand) rand = g_rand_new_with_seed (SEED + seed);
+          double times[64];
+          guint made;
+
+          config.initial_wait = cases[c].initial;
+          config.backoff_factor = cases[c].factor;
+          config.max_attempts = cases[c].attempts;
+          config.max_wait_time = cases[c].budget;
+          config.jitter_mode = mode == 0 ? VT_JITTER_MODE_SYMMETRIC : VT_JITTER_MODE_FULL;
+
+          made = follow_pending (&config, rand, times, G_N_ELEMENTS (times));
+          g_assert_cmpuint (made, ==, config.max_attempts);
+          for (guint i = 1; i + 1 < made; i++)
+            g_assert_cmpfloat (times[i], >=, times[i - 1]);
+          g_assert_cmpfloat_with_epsilon (times[made - 2], config.max_wait_time, 1e-9);
+        }
+}
+
+/* The earlier schedule, doubling to the deadline, is still there: with
+ * no attempt cap, with as many attempts as it used (7 with the defaults:
+ * the attempts left never cover the time left before the last wait), and
+ * with a cap more than twice that, a safety net rather than a budget. */
+static void
+test_cold_schedule_pure_doubling (void)
+{
+  const guint caps[] = { 0, 7, 15, 1000 };
+  const double expected[] = { 1, 3, 7, 15, 31, 60 };
+
+  for (guint c = 0; c < G_N_ELEMENTS (caps); c++)
+    {
+      VtScheduleConfig config = seed_config ();
+
+      config.max_attempts = caps[c];
+      assert_cold_times (&config, expected, G_N_ELEMENTS (expected));
+    }
 }
 
 static void
@@ -513,7 +621,10 @@ main (int   argc,
   g_test_add_func ("/schedule/backoff/jitter-bounds", test_backoff_jitter_bounds);
   g_test_add_func ("/schedule/backoff/never-negative", test_backoff_never_negative);
   g_test_add_func ("/schedule/backoff/full-jitter", test_backoff_full_jitter);
-  g_test_add_func ("/schedule/deadline/last-attempt", test_deadline_aware_last_attempt);
+  g_test_add_func ("/schedule/cold/exact", test_cold_schedule_exact);
+  g_test_add_func ("/schedule/cold/seeded-jitter", test_cold_schedule_seeded_jitter);
+  g_test_add_func ("/schedule/cold/every-attempt", test_cold_schedule_every_attempt);
+  g_test_add_func ("/schedule/cold/pure-doubling", test_cold_schedule_pure_doubling);
   g_test_add_func ("/schedule/deadline/fit", test_fit_deadline);
   g_test_add_func ("/schedule/attempt-cap", test_attempt_cap);
   g_test_add_func ("/schedule/hints", test_hints_preferred_and_clamped);

@@ -41,6 +41,10 @@ typedef struct
 double   vt_schedule_backoff      (const VtScheduleConfig *config,
                                    guint                   attempts,
                                    GRand                  *rand);
+double   vt_schedule_cold_wait    (const VtScheduleConfig *config,
+                                   guint                   attempts,
+                                   double                  elapsed,
+                                   GRand                  *rand);
 double   vt_schedule_hinted       (const VtScheduleConfig *config,
                                    const VtScheduleHints  *hints);
 gboolean vt_schedule_fit_deadline (const VtScheduleConfig *config,

@@ -115,6 +115,61 @@ vt_schedule_fit_deadline (const VtScheduleConfig *config,
   return TRUE;
 }
 
+/* How many requests doubling alone makes, without jitter, the first and
+ * the deadline's included; more than @most is counted as @most + 1. */
+static guint
+doubling_requests (const VtScheduleConfig *config,
+                   guint                   most)
+{
+  double t = 0, wait = config->initial_wait;
+  guint n = 1;
+
+  while (t < config->max_wait_time && n <= most)
+    {
+      t += MAX (wait, config->max_wait_time * 1e-6);
+      wait *= config->backoff_factor;
+      n++;
+    }
+
+  return n;
+}
+
+/*
+ * vt_schedule_cold_wait:
+ * @attempts: requests made so far, all of which saw "pending" (>= 1)
+ * @elapsed: seconds since the first request
+ *
+ * The plain schedule, for a server nothing is known of: the backoff's
+ * wait, or, once the attempts left could cover the time left at that
+ * wait, the time left shared evenly among them; the last attempt is kept
+ * for the deadline. Early on the waits double (with their jitter), so
+ * short jobs are seen soon; from the switch on they are even and every
+ * attempt is spent by the deadline, where doubling alone would leave
+ * attempts unused and its last gap the widest (with the defaults, 16 s
+ * then 29 s, three attempts unused).
+ *
+ * Only while the attempts are a budget, not a safety net: a cap more than
+ * twice what doubling itself makes (or none) is left to the backoff, so
+ * no setting makes more than twice the requests doubling would.
+ */
+double
+vt_schedule_cold_wait (const VtScheduleConfig *config,
+                       guint                   attempts,
+                       double                  elapsed,
+                       GRand                  *rand)
+{
+  double wait = vt_schedule_backoff (config, attempts, rand);
+  double left = config->max_wait_time - elapsed;
+  guint attempts_left;
+
+  if (config->max_attempts <= attempts || left <= 0 ||
+      config->max_attempts > 2 * doubling_requests (config, 2 * config->max_attempts))
+    return wait;
+
+  attempts_left = config->max_attempts - attempts;
+  return attempts_left == 1 ? left : MIN (wait, left / attempts_left);
+}
+
 /*
  * vt_schedule_next_delay:
  * @attempts: requests made so far (>= 1)
@@ -148,7 +203,7 @@ vt_schedule_next_delay (const VtScheduleConfig *config,
   if (plan != NULL)
     return vt_schedule_planned_delay (config, plan, attempts, elapsed, delay);
 
-  wait = vt_schedule_backoff (config, attempts, rand);
+  wait = vt_schedule_cold_wait (config, attempts, elapsed, rand);
   return vt_schedule_fit_deadline (config, elapsed, wait, delay);
 }
 
