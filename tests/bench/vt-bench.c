@@ -1684,6 +1684,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) bench_row_free);
   BenchServers servers = { 0, };
+  guint n_unmeasured = 0;
   gboolean burst;
 
   if (!parse_options (&config, &argc, &argv, &error))
@@ -1707,6 +1708,17 @@ main (int   argc,
   if (!write_outputs (&config, rows, burst, &error))
     {
       g_printerr ("vt-bench: %s\n", error->message);
+      return 1;
+    }
+
+  /* A row that could not be measured (the strategy failed to start, or
+   * every one of its watches failed) fails the run: a table with a hole
+   * in it is not a result. */
+  for (guint i = 0; i < rows->len; i++)
+    n_unmeasured += ((BenchRow *) g_ptr_array_index (rows, i))->failure != NULL;
+  if (n_unmeasured > 0)
+    {
+      g_printerr ("vt-bench: %u of %u strategies not measured\n", n_unmeasured, rows->len);
       return 1;
     }
   return 0;
