@@ -366,7 +366,7 @@ vt_schedule_eta_wait (const VtScheduleConfig *config,
 #define PLAN_TAIL_SHARE 0.04
 #define PLAN_END_SPACINGS 2.0
 #define PLAN_RELATIVE_SHARE 0.05
-#define PLAN_RELATIVE_MARGIN 0.1
+#define PLAN_RELATIVE_MARGIN 0.5
 #define PLAN_HEAD_COST 0.25
 #define PLAN_TAIL_HEDGE 0.5
 #define PLAN_BUDGET_SHARE 0.9
