@@ -3,12 +3,12 @@
 #
 #   vt-bench-smoke.py VT-BENCH SOURCE-DIR
 #
-# Runs every strategy on three jobs at a hundredth of real time, with
+# Runs every strategy on three jobs at a fiftieth of real time, with
 # --json, and checks what the table says, not only that the bench ran:
 # the bench exits 0, every row is measured, every job is accounted for
 # (seen, timed out or failed, and none failed), and each strategy's
 # requests per job and delays lie where its schedule puts them. The
-# bounds are wide (three jobs, timers at a hundredth of real time) but
+# bounds are wide (three jobs, timers at a fiftieth of real time) but
 # each is one a broken client or a broken count would cross.
 #
 # Under `meson test --setup valgrind` (VT_VALGRIND set) the bench runs
@@ -43,17 +43,18 @@ REQUESTS = {
 }
 
 # The most delay a strategy may show, in (unscaled) seconds: its widest
-# gap between two requests, or for the push channels a few of the
-# hundredth-of-a-second ticks a loop iteration takes at this scale.
+# gap between two requests and, for every strategy, room for the main
+# loop running 100 ms late on a loaded machine (5 s at this time scale).
+# A push channel that fell back to polling shows in its requests.
 MOST_DELAY = {
-    'seed': 20.0,
-    'fixed-1s': 5.0,
-    'google': 25.0,
-    'vt-plain': 10.0,
-    'vt-hints': 10.0,
-    'vt-long-poll': 3.0,
-    'vt-stream': 3.0,
-    'vt-auto': 3.0,
+    'seed': 22.0,
+    'fixed-1s': 7.0,
+    'google': 26.0,
+    'vt-plain': 15.0,
+    'vt-hints': 12.0,
+    'vt-long-poll': 6.0,
+    'vt-stream': 6.0,
+    'vt-auto': 6.0,
 }
 
 
@@ -91,7 +92,7 @@ def check_row(row, time_scale):
     # A job ends on the server's clock, placed within a millisecond: that
     # much early is rounding.
     slack = 0.002 / time_scale
-    if delays[0] < -slack or delays[-1] > MOST_DELAY[name] * max(1.0, 10 * time_scale):
+    if delays[0] < -slack or delays[-1] > MOST_DELAY[name]:
         fail(f'{name}: delays {delays} s outside [0, {MOST_DELAY[name]}]')
     if row['peak_to_mean'] is None or row['peak_to_mean'] < 1.0:
         fail(f'{name}: peak/mean {row["peak_to_mean"]} below 1')
@@ -101,7 +102,7 @@ def main():
     if len(sys.argv) != 3:
         fail('usage: vt-bench-smoke.py VT-BENCH SOURCE-DIR')
     bench, source_dir = sys.argv[1], sys.argv[2]
-    time_scale = 0.01 * float(os.environ.get('VT_TEST_TIME_SCALE', '1'))
+    time_scale = 0.02 * float(os.environ.get('VT_TEST_TIME_SCALE', '1'))
 
     command = []
     if os.environ.get('VT_VALGRIND'):
