@@ -25,8 +25,9 @@
 # 95th percentile is lowest for their request count gives the frontier.
 # --at-requests R searches one point of it closely: the lowest p95 with at
 # most R requests per job (bisection on X, each step the cheapest
-# schedule that meets it, by bisection on mu), which is what a poller's
-# p95 is compared with at its own requests per job.
+# schedule that meets it over a range of mu), which is what a poller's
+# p95 is compared with at its own requests per job. The schedules found
+# are real ones, so the figure is at or above the true bound.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
@@ -139,25 +140,19 @@ def best_schedule(durations, args, late_after, price, step):
 
 
 def cheapest_within(durations, args, late_after):
-    """The cheapest schedule found whose p95 delay is at most late_after:
-    the smallest price of a late job that keeps the late ones within 5 %,
-    by bisection (more late jobs for fewer requests as the price falls).
-    The programme counts delays in whole cells of the grid, so it is
-    asked for one cell less."""
-    low, high, best = math.log(0.05), math.log(1e5), None
+    """The cheapest schedule found whose p95 delay is at most late_after,
+    over prices of a late job from 1/20 to 10^5 requests (the cheapest
+    for a price need not get cheaper or later as the price falls, so
+    they are all tried, not bisected). The programme counts delays in
+    whole cells of the grid, so it is asked for one cell less."""
     cells = max(late_after - args.grid, 0.0)
-    for _ in range(14):
-        price = math.exp((low + high) / 2)
+    best = None
+    for k in range(16):
+        price = 0.05 * (2e6 ** (k / 15))
         polls = best_schedule(durations, args, cells, price, args.grid)
         requests, p95 = follow(durations, polls)
-        if p95 <= late_after + 1e-9:
-            high, best = (low + high) / 2, (requests, p95, polls)
-        else:
-            low = (low + high) / 2
-    if best is None:
-        polls = best_schedule(durations, args, cells, math.exp(high), args.grid)
-        requests, p95 = follow(durations, polls)
-        best = (requests, p95, polls) if p95 <= late_after + 1e-9 else None
+        if p95 <= late_after + 1e-9 and (best is None or requests < best[0]):
+            best = (requests, p95, polls)
     return best
 
 
