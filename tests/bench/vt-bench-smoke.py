@@ -30,16 +30,17 @@ BUDGET = 60.0
 # strategy: (fewest, most) requests per job on 20-40 s jobs. The seed
 # makes 5 or 6 (it gives up at 31 s); the plain schedule, cold after two
 # warm-up jobs, 6 to 8 (polls at 1, 3, 7, 15, 24, 33, 42 s); hints 3 or
-# so; the push channels one per job, a couple more at most.
+# so; the push channels at most a couple per job, and none where one
+# stream or long-poll opened before serves every job.
 REQUESTS = {
     'seed': (5, 6),
     'fixed-1s': (15, 45),
     'google': (4, 40),
     'vt-plain': (4, 8.5),
     'vt-hints': (2, 5),
-    'vt-long-poll': (1, 2.5),
-    'vt-stream': (1, 2.5),
-    'vt-auto': (1, 2.5),
+    'vt-long-poll': (0, 2.5),
+    'vt-stream': (0, 2.5),
+    'vt-auto': (0, 2.5),
 }
 
 # The most delay a strategy may show, in (unscaled) seconds: its widest
@@ -94,7 +95,7 @@ def check_row(row, time_scale):
     slack = 0.002 / time_scale
     if delays[0] < -slack or delays[-1] > MOST_DELAY[name]:
         fail(f'{name}: delays {delays} s outside [0, {MOST_DELAY[name]}]')
-    if row['peak_to_mean'] is None or row['peak_to_mean'] < 1.0:
+    if row['peak_to_mean'] is not None and row['peak_to_mean'] < 1.0:
         fail(f'{name}: peak/mean {row["peak_to_mean"]} below 1')
 
 
