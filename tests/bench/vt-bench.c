@@ -36,6 +36,7 @@
 #include <vtclient.h>
 
 #include "vt-bench-plot.h"
+#include "vt-bench-util.h"
 #include "vt-test-server.h"
 
 /* The seed's budget; "timed out inside the budget" is measured against it
@@ -1073,28 +1074,6 @@ bench_row_new (const StrategySpec *spec,
   return row;
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/* Nearest rank, on sorted values. */
-static double
-percentile (GArray *sorted,
-            double  p)
-{
-  guint rank;
-
-  if (sorted->len == 0)
-    return NAN;
-  rank = (guint) ceil (p / 100.0 * sorted->len);
-  return g_array_index (sorted, double, CLAMP (rank, 1, sorted->len) - 1);
-}
-
 /* How late the final status was seen, in unscaled seconds. */
 static double
 bench_job_delay (const BenchJob *job)
@@ -1137,16 +1116,16 @@ bench_row_add_delays (BenchRow    *row,
         }
     }
 
-  g_array_sort (delays, compare_doubles);
-  g_array_sort (relative, compare_doubles);
-  row->p95_relative = percentile (relative, 95);
+  vt_bench_sort_doubles (delays);
+  vt_bench_sort_doubles (relative);
+  row->p95_relative = vt_bench_percentile (relative, 95);
   row->clock_steps = phase->clock_steps;
   row->late_start = phase->late_start_us / (double) G_USEC_PER_SEC;
   row->seen = delays->len;
-  row->p50 = percentile (delays, 50);
-  row->p95 = percentile (delays, 95);
-  row->p99 = percentile (delays, 99);
-  row->max = percentile (delays, 100);
+  row->p50 = vt_bench_percentile (delays, 50);
+  row->p95 = vt_bench_percentile (delays, 95);
+  row->p99 = vt_bench_percentile (delays, 99);
+  row->max = vt_bench_percentile (delays, 100);
 }
 
 /* Counts requests in windows of RATE_WINDOW_SECONDS (unscaled) from the
