@@ -17,6 +17,8 @@ vt_packages=(
   meson ninja-build pkg-config gcc clang
   # the library's dependencies
   libglib2.0-dev libsoup-3.0-dev libjson-glib-dev
+  # vt-server's job store
+  libsqlite3-dev
   # introspection, the Python and JavaScript bindings and their tests
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0
   gir1.2-soup-3.0 gir1.2-json-1.0 gjs python3 python3-gi

@@ -3,7 +3,7 @@
  *   vt-server [--host 127.0.0.1] [--port 5000] [--delay SECONDS]
  *             [--durations MODEL] [--error-rate P] [--eta-noise F]
  *             [--seed N] [--plain] [--faults SPEC]... [--token TOKEN]
- *             [--rate-limit N/s] [--state FILE]
+ *             [--rate-limit N/s] [--state FILE] [--retention SECONDS]
  *             [--tls-cert FILE --tls-key FILE]
  *
  * Parses the options, builds the job store, the routes and what wraps
@@ -47,6 +47,7 @@ typedef struct
   char     *token;
   char     *rate_limit;
   char     *state;
+  double    retention;
   char     *tls_cert;
   char     *tls_key;
   double    feed_ttl;
@@ -127,7 +128,9 @@ parse_options (VtsOptions        *options,
     { "rate-limit", 0, 0, G_OPTION_ARG_STRING, &options->rate_limit,
       "Answer 429 past N requests per second (N/s) or minute (N/m) per client address", "N/s" },
     { "state", 0, 0, G_OPTION_ARG_FILENAME, &options->state,
-      "Keep the jobs in FILE, across restarts", "FILE" },
+      "Keep the jobs in FILE (an SQLite database), across restarts", "FILE" },
+    { "retention", 0, 0, G_OPTION_ARG_DOUBLE, &options->retention,
+      "Delete a job this long after it ended (default: 86400)", "SECONDS" },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &options->tls_cert,
       "Serve https with this PEM certificate (with --tls-key)", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &options->tls_key,
@@ -139,6 +142,7 @@ parse_options (VtsOptions        *options,
   g_autoptr(GOptionContext) context = g_option_context_new ("— simulate video translation jobs");
 
   options->port = 5000;
+  options->retention = VTS_JOB_STORE_DEFAULT_RETENTION;
   options->feed_ttl = VTS_FEED_TTL;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -165,6 +169,13 @@ parse_options (VtsOptions        *options,
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--delay and --durations are exclusive");
+      return FALSE;
+    }
+  /* A century at most: any longer is forever, and overflows nothing. */
+  if (!(options->retention >= 0.0 && options->retention <= 100 * 365.25 * 24 * 3600))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--retention must be a number of seconds, at least 0");
       return FALSE;
     }
   if (!(options->feed_ttl > 0 && options->feed_ttl <= 86400))
@@ -247,9 +258,11 @@ vts_server_init (VtsServer         *server,
     return FALSE;
 
   server->store = vts_job_store_new (&durations, options->error_rate, options->eta_noise, rand);
-  if (options->state != NULL && !vts_job_store_load (server->store, options->state, error))
+  if (options->state != NULL && !vts_job_store_open (server->store, options->state, error))
     return FALSE;
-  vts_job_store_ensure_default (server->store);
+  vts_job_store_set_retention (server->store, options->retention);
+  if (!vts_job_store_ensure_default (server->store, error))
+    return FALSE;
 
   if (!new_rand (options, 0x5eedfa17, &rand, error))
     return FALSE;
@@ -474,8 +487,11 @@ main (int   argc,
 
   /* Dropping every connection ends the held long-polls, streams and hung
    * requests through their ::disconnected handlers, before their owners
-   * go; the iterations let closes already under way finish. */
+   * go. The job store then finishes the writes under way (the clients
+   * are gone; the jobs are stored all the same), and the iterations let
+   * the closes and completions under way finish. */
   soup_server_disconnect (soup_server);
+  vts_job_store_close (server.store);
   while (g_main_context_iteration (NULL, FALSE))
     ;
 

@@ -13,9 +13,12 @@
 
 #include "vts-job.h"
 
+#include "vts-json.h"
+
 #include "vts-timer.h"
 
 #include <math.h>
+#include <string.h>
 
 struct _VtsJob
 {
@@ -30,6 +33,12 @@ struct _VtsJob
   char       *source_url;
   char       *target_language;
   char       *message;        /* nullable: the reason given for an error */
+  char        created_at[32];    /* ISO 8601, to the millisecond */
+  char        completed_at[32];
+
+  /* Once ended, the document is the same every time: written once. */
+  GBytes     *document;
+  char       *document_base_url;
 
   VtsTimer    end_timer;
 };
@@ -79,6 +88,8 @@ vts_job_finalize (GObject *object)
   VtsJob *self = VTS_JOB (object);
 
   vts_timer_cancel (&self->end_timer);
+  g_clear_pointer (&self->document, g_bytes_unref);
+  g_free (self->document_base_url);
   g_free (self->id);
   g_free (self->source_url);
   g_free (self->target_language);
@@ -119,6 +130,26 @@ vts_job_on_end (VtsTimer *timer,
   g_signal_emit (user_data, signals[CHANGED], 0);
 }
 
+/* ISO 8601 in UTC, to the millisecond: "2026-11-25T04:05:56.123Z" */
+static void
+format_iso8601_ms (gint64  wall_us,
+                   char    buffer[32])
+{
+  g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (wall_us / G_USEC_PER_SEC);
+
+  if (date == NULL)
+    {
+      g_strlcpy (buffer, "1970-01-01T00:00:00.000Z", 32);
+      return;
+    }
+
+  g_snprintf (buffer, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+              g_date_time_get_year (date), g_date_time_get_month (date),
+              g_date_time_get_day_of_month (date), g_date_time_get_hour (date),
+              g_date_time_get_minute (date), g_date_time_get_second (date),
+              (int) ((wall_us % G_USEC_PER_SEC) / 1000));
+}
+
 VtsJob *
 vts_job_new (const char *id,
             gint64      created_wall_us,
@@ -145,6 +176,9 @@ vts_job_new (const char *id,
   self->eta_factor = eta_factor;
   self->source_url = g_strdup (source_url);
   self->target_language = g_strdup (target_language);
+  /* Reported in every document, and they never change. */
+  format_iso8601_ms (created_wall_us, self->created_at);
+  format_iso8601_ms (created_wall_us + duration_us, self->completed_at);
 
   vts_timer_init (&self->end_timer, vts_job_on_end, self);
   if (vts_job_get_state (self, g_get_monotonic_time ()) == VTS_JOB_STATE_PENDING)
@@ -226,6 +260,7 @@ vts_job_set_message (VtsJob      *self,
 
   g_free (self->message);
   self->message = g_strdup (message);
+  g_clear_pointer (&self->document, g_bytes_unref);
 }
 
 VtsJobState
@@ -282,128 +317,169 @@ vts_job_get_retry_after (VtsJob  *self,
   return (guint) CLAMP (ceil (eta), 1.0, 30.0);
 }
 
-static char *
-format_iso8601_ms (gint64 wall_us)
-{
-  g_autoptr(GDateTime) date = NULL;
-  g_autofree char *seconds = NULL;
-
-  date = g_date_time_new_from_unix_utc (wall_us / G_USEC_PER_SEC);
-  if (date == NULL)
-    return g_strdup ("1970-01-01T00:00:00.000Z");
-
-  seconds = g_date_time_format (date, "%Y-%m-%dT%H:%M:%S");
-  return g_strdup_printf ("%s.%03dZ", seconds,
-                          (int) ((wall_us % G_USEC_PER_SEC) / 1000));
-}
-
-static void
-add_string_member (JsonBuilder *builder,
-                   const char  *name,
-                   const char  *value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_string_value (builder, value);
-}
-
 /* progress and eta, only while pending and only when hints are on */
 static void
-add_hint_members (VtsJob       *self,
-                  JsonBuilder *builder,
-                  gint64       now_us)
+write_hint_members (VtsJob         *self,
+                    VtsJsonObject *object,
+                    gint64         now_us)
 {
-  json_builder_set_member_name (builder, "progress");
-  json_builder_add_double_value (builder,
-                                 round (vts_job_get_progress (self, now_us) * 1000.0) / 1000.0);
-  json_builder_set_member_name (builder, "eta");
-  json_builder_add_double_value (builder, vts_job_get_eta (self, now_us));
+  vts_json_object_double (object, "progress",
+                          round (vts_job_get_progress (self, now_us) * 1000.0) / 1000.0);
+  vts_json_object_double (object, "eta", vts_job_get_eta (self, now_us));
   /* The job's age as of this answer, to the millisecond: a client that
    * compares two ETAs learns exactly how much time passed between them,
    * whatever the network did to the answers. */
-  json_builder_set_member_name (builder, "elapsed");
-  json_builder_add_double_value (builder, round ((now_us - self->created_mono) / 1000.0) / 1000.0);
+  vts_json_object_double (object, "elapsed",
+                          round ((now_us - self->created_mono) / 1000.0) / 1000.0);
 }
 
-/* Where GET /jobs/{id}/result serves what a completed job produced. */
-static char *
-result_url (VtsJob             *self,
-            const VtsJobFormat *format)
-{
-  return g_strconcat (format->base_url != NULL ? format->base_url : "",
-                      "/jobs/", self->id, "/result", NULL);
-}
-
-JsonNode *
-vts_job_to_json (VtsJob             *self,
+static void
+write_document (VtsJob             *self,
+                GString            *out,
+                VtsJobState         state,
                 gint64              now_us,
                 const VtsJobFormat *format)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  VtsJobState state;
-  g_autofree char *created_at = NULL;
+  VtsJsonObject object;
 
-  g_return_val_if_fail (VTS_IS_JOB (self), NULL);
-
-  state = vts_job_get_state (self, now_us);
-  created_at = format_iso8601_ms (self->created_wall);
-
-  json_builder_begin_object (builder);
-  add_string_member (builder, "id", self->id);
+  vts_json_object_begin (&object, out);
+  vts_json_object_string (&object, "id", self->id);
   /* Classic peers call it result, others status: say both. */
-  add_string_member (builder, "result", vts_job_state_to_string (state));
-  add_string_member (builder, "status", vts_job_state_to_string (state));
-  add_string_member (builder, "created_at", created_at);
+  vts_json_object_string (&object, "result", vts_job_state_to_string (state));
+  vts_json_object_string (&object, "status", vts_job_state_to_string (state));
+  vts_json_object_string (&object, "created_at", self->created_at);
   if (self->source_url != NULL)
-    add_string_member (builder, "source_url", self->source_url);
+    vts_json_object_string (&object, "source_url", self->source_url);
   if (self->target_language != NULL)
-    add_string_member (builder, "target_language", self->target_language);
+    vts_json_object_string (&object, "target_language", self->target_language);
 
   if (state == VTS_JOB_STATE_PENDING)
     {
       if (format->hints)
-        add_hint_members (self, builder, now_us);
+        write_hint_members (self, &object, now_us);
     }
   else
     {
-      g_autofree char *completed_at = format_iso8601_ms (self->created_wall + self->duration);
-
-      add_string_member (builder, "completed_at", completed_at);
+      vts_json_object_string (&object, "completed_at", self->completed_at);
     }
 
   if (state == VTS_JOB_STATE_COMPLETED)
     {
-      g_autofree char *url = result_url (self, format);
+      /* Where GET /jobs/{id}/result serves what the job produced. */
+      g_autofree char *url = g_strconcat (format->base_url != NULL ? format->base_url : "",
+                                          "/jobs/", self->id, "/result", NULL);
 
-      add_string_member (builder, "result_url", url);
+      vts_json_object_string (&object, "result_url", url);
     }
   else if (state == VTS_JOB_STATE_ERROR)
     {
-      add_string_member (builder, "message",
-                         self->message != NULL ? self->message
-                                               : "The translation failed (simulated by vt-server)");
+      vts_json_object_string (&object, "message",
+                              self->message != NULL ? self->message
+                                                    : "The translation failed (simulated by vt-server)");
     }
-  json_builder_end_object (builder);
-
-  return json_builder_get_root (builder);
+  vts_json_object_end (&object);
 }
 
-JsonNode *
-vts_job_to_classic_json (VtsJob    *self,
-                        gint64    now_us,
-                        gboolean  hints)
+/*
+ * vts_job_to_json_bytes:
+ *
+ * Returns: (transfer full): the job's document as JSON text: what
+ * GET /jobs/{id} answers. An ended job's is written once and kept.
+ */
+GBytes *
+vts_job_to_json_bytes (VtsJob             *self,
+                       gint64              now_us,
+                       const VtsJobFormat *format)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
   VtsJobState state;
+  GString *out;
+  GBytes *document;
 
   g_return_val_if_fail (VTS_IS_JOB (self), NULL);
 
   state = vts_job_get_state (self, now_us);
+  if (self->document != NULL && g_strcmp0 (self->document_base_url, format->base_url) == 0)
+    return g_bytes_ref (self->document);
 
-  json_builder_begin_object (builder);
-  add_string_member (builder, "result", vts_job_state_to_string (state));
-  if (state == VTS_JOB_STATE_PENDING && hints)
-    add_hint_members (self, builder, now_us);
-  json_builder_end_object (builder);
+  out = g_string_sized_new (256);
+  write_document (self, out, state, now_us, format);
+  document = g_string_free_to_bytes (out);
 
-  return json_builder_get_root (builder);
+  if (state != VTS_JOB_STATE_PENDING)
+    {
+      g_clear_pointer (&self->document, g_bytes_unref);
+      self->document = g_bytes_ref (document);
+      g_free (self->document_base_url);
+      self->document_base_url = g_strdup (format->base_url);
+    }
+
+  return document;
+}
+
+/*
+ * vts_job_to_classic_json_bytes:
+ *
+ * Returns: (transfer full): the classic document, {"result": …}, as text
+ */
+GBytes *
+vts_job_to_classic_json_bytes (VtsJob   *self,
+                               gint64    now_us,
+                               gboolean  hints)
+{
+  static const char * const ended[VTS_JOB_N_STATES] = {
+    [VTS_JOB_STATE_COMPLETED] = "{\"result\":\"completed\"}",
+    [VTS_JOB_STATE_ERROR] = "{\"result\":\"error\"}",
+  };
+  VtsJobState state;
+  VtsJsonObject object;
+  GString *out;
+
+  g_return_val_if_fail (VTS_IS_JOB (self), NULL);
+
+  state = vts_job_get_state (self, now_us);
+  if (state != VTS_JOB_STATE_PENDING)
+    return g_bytes_new_static (ended[state], strlen (ended[state]));
+
+  out = g_string_sized_new (96);
+  vts_json_object_begin (&object, out);
+  vts_json_object_string (&object, "result", vts_job_state_to_string (state));
+  if (hints)
+    write_hint_members (self, &object, now_us);
+  vts_json_object_end (&object);
+
+  return g_string_free_to_bytes (out);
+}
+
+static JsonNode *
+parse_document (GBytes *document)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  gsize length;
+  const char *text = g_bytes_get_data (document, &length);
+
+  if (!json_parser_load_from_data (parser, text, length, NULL))
+    g_return_val_if_reached (NULL);
+
+  return json_parser_steal_root (parser);
+}
+
+/* The same document as a JsonNode, for those that put it in another */
+JsonNode *
+vts_job_to_json (VtsJob             *self,
+                 gint64              now_us,
+                 const VtsJobFormat *format)
+{
+  g_autoptr(GBytes) document = vts_job_to_json_bytes (self, now_us, format);
+
+  return parse_document (document);
+}
+
+JsonNode *
+vts_job_to_classic_json (VtsJob    *self,
+                         gint64     now_us,
+                         gboolean   hints)
+{
+  g_autoptr(GBytes) document = vts_job_to_classic_json_bytes (self, now_us, hints);
+
+  return parse_document (document);
 }

@@ -63,6 +63,12 @@ guint       vts_job_get_retry_after     (VtsJob      *self,
 JsonNode   *vts_job_to_json             (VtsJob             *self,
                                         gint64              now_us,
                                         const VtsJobFormat *format);
+GBytes     *vts_job_to_json_bytes       (VtsJob      *self,
+                                        gint64      now_us,
+                                        const VtsJobFormat *format);
+GBytes     *vts_job_to_classic_json_bytes (VtsJob    *self,
+                                          gint64    now_us,
+                                          gboolean  hints);
 JsonNode   *vts_job_to_classic_json     (VtsJob      *self,
                                         gint64      now_us,
                                         gboolean    hints);

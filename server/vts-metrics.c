@@ -18,6 +18,9 @@ struct _VtsMetrics
   GObject     parent_instance;
 
   GHashTable *requests;  /* "route\ncode" → guint64 count, boxed */
+  /* The same counts, found without building the key: route label (one
+   * of the route table's strings) → status code → count in requests */
+  GHashTable *by_route;
 };
 
 G_DEFINE_FINAL_TYPE (VtsMetrics, vts_metrics, G_TYPE_OBJECT)
@@ -27,6 +30,7 @@ vts_metrics_finalize (GObject *object)
 {
   VtsMetrics *self = VTS_METRICS (object);
 
+  g_hash_table_unref (self->by_route);
   g_hash_table_unref (self->requests);
 
   G_OBJECT_CLASS (vts_metrics_parent_class)->finalize (object);
@@ -42,6 +46,7 @@ static void
 vts_metrics_init (VtsMetrics *self)
 {
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->by_route = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_hash_table_unref);
 }
 
 VtsMetrics *
@@ -63,17 +68,22 @@ vts_metrics_count (VtsMetrics         *self,
 {
   GUri *uri = soup_server_message_get_uri (msg);
   const char *route = vts_routes_label_for_path (uri != NULL ? g_uri_get_path (uri) : NULL);
-  char *key = g_strdup_printf ("%s\n%u", route, soup_server_message_get_status (msg));
-  guint64 *count = g_hash_table_lookup (self->requests, key);
+  guint status = soup_server_message_get_status (msg);
+  GHashTable *by_status = g_hash_table_lookup (self->by_route, route);
+  guint64 *count = by_status != NULL ? g_hash_table_lookup (by_status, GUINT_TO_POINTER (status))
+                                     : NULL;
 
+  /* Every request is counted: two lookups by pointer, nothing built. */
   if (count == NULL)
     {
       count = g_new0 (guint64, 1);
-      g_hash_table_insert (self->requests, key, count);
-    }
-  else
-    {
-      g_free (key);
+      g_hash_table_insert (self->requests, g_strdup_printf ("%s\n%u", route, status), count);
+      if (by_status == NULL)
+        {
+          by_status = g_hash_table_new (NULL, NULL);
+          g_hash_table_insert (self->by_route, (gpointer) route, by_status);
+        }
+      g_hash_table_insert (by_status, GUINT_TO_POINTER (status), count);
     }
   (*count)++;
 }
@@ -160,9 +170,11 @@ vts_metrics_render (VtsMetrics             *self,
   render_gauge (out, "vt_open_feeds", "Feeds that exist now.", gauges->open_feeds);
   render_gauge (out, "vt_feed_jobs", "Pending jobs in feeds now, counted once per feed.",
                 gauges->feed_jobs);
+  render_gauge (out, "vt_jobs_in_memory", "Jobs held in memory (the others are on disk).",
+                vts_job_store_get_n_in_memory (store));
 
   vts_job_store_count (store, g_get_monotonic_time (), counts);
-  g_string_append (out, "# HELP vt_jobs Jobs by state.\n# TYPE vt_jobs gauge\n");
+  g_string_append (out, "# HELP vt_jobs Jobs stored, by state.\n# TYPE vt_jobs gauge\n");
   for (guint i = 0; i < VTS_JOB_N_STATES; i++)
     g_string_append_printf (out, "vt_jobs{state=\"%s\"} %u\n",
                             vts_job_state_to_string (i), counts[i]);

@@ -20,6 +20,22 @@ vts_response_json (SoupServerMessage *msg,
                                     text, strlen (text));
 }
 
+/* A JSON text already written: the body holds a reference, no copy. */
+void
+vts_response_json_bytes (SoupServerMessage *msg,
+                         guint              status,
+                         GBytes            *text)
+{
+  SoupMessageBody *body = soup_server_message_get_response_body (msg);
+
+  soup_server_message_set_status (msg, status,
+                                  status == VTS_HTTP_TOO_MANY_REQUESTS ? "Too Many Requests" : NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Content-Type", "application/json");
+  soup_message_body_truncate (body);
+  soup_message_body_append_bytes (body, text);
+}
+
 /* Every error is {"error": CODE, "message": TEXT}: a machine-readable
  * code a client can switch on, and words for a human. */
 void

@@ -16,6 +16,9 @@ G_BEGIN_DECLS
 void vts_response_json  (SoupServerMessage *msg,
                         guint              status,
                         JsonNode          *node);
+void vts_response_json_bytes (SoupServerMessage *msg,
+                              guint              status,
+                              GBytes            *text);
 void vts_response_error (SoupServerMessage *msg,
                         guint              status,
                         const char        *code,

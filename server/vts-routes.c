@@ -291,26 +291,26 @@ add_retry_after (VtsRoutes          *self,
 }
 
 /* The job resource's shape, for /jobs */
-static JsonNode *
+static GBytes *
 job_document (VtsRoutes *self,
               VtsJob    *job,
               gint64     now)
 {
-  return vts_job_to_json (job, now, &self->format);
+  return vts_job_to_json_bytes (job, now, &self->format);
 }
 
 /* The classic shape, for /status */
-static JsonNode *
+static GBytes *
 classic_document (VtsRoutes *self,
                   VtsJob    *job,
                   gint64     now)
 {
-  return vts_job_to_classic_json (job, now, !self->plain);
+  return vts_job_to_classic_json_bytes (job, now, !self->plain);
 }
 
-typedef JsonNode *(*VtsDocumentFunc) (VtsRoutes *self,
-                                     VtsJob    *job,
-                                     gint64     now);
+typedef GBytes *(*VtsDocumentFunc) (VtsRoutes *self,
+                                   VtsJob    *job,
+                                   gint64     now);
 
 /* Whether If-None-Match (a list of entity tags, or "*") names @etag,
  * compared weakly (RFC 9110, 13.1.2): "W/" prefixes do not count. */
@@ -338,29 +338,34 @@ etag_listed (const char *if_none_match,
  * pending job's progress moves, but a poll that sends it back learns
  * nothing new but the hints, which a 304 carries too. GET and HEAD
  * only, and none under --plain. */
-static char *
+static const char *
 job_etag (VtsRoutes          *self,
           SoupServerMessage *msg,
           VtsJob             *job,
           gint64             now)
 {
+  static const char * const etags[VTS_JOB_N_STATES] = {
+    [VTS_JOB_STATE_PENDING] = "W/\"pending\"",
+    [VTS_JOB_STATE_COMPLETED] = "W/\"completed\"",
+    [VTS_JOB_STATE_ERROR] = "W/\"error\"",
+  };
   const char *method = soup_server_message_get_method (msg);
 
   if (self->plain || (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD))
     return NULL;
 
-  return g_strdup_printf ("W/\"%s\"", vts_job_state_to_string (vts_job_get_state (job, now)));
+  return etags[vts_job_get_state (job, now)];
 }
 
 static void
 respond_job_as (VtsRoutes          *self,
                 SoupServerMessage *msg,
                 VtsJob             *job,
-                VtsDocumentFunc     document)
+                VtsDocumentFunc     write)
 {
   gint64 now = g_get_monotonic_time ();
-  g_autofree char *etag = job_etag (self, msg, job, now);
-  g_autoptr(JsonNode) node = NULL;
+  const char *etag = job_etag (self, msg, job, now);
+  g_autoptr(GBytes) document = NULL;
 
   if (etag != NULL)
     {
@@ -380,8 +385,8 @@ respond_job_as (VtsRoutes          *self,
         }
     }
 
-  node = document (self, job, now);
-  vts_response_json (msg, SOUP_STATUS_OK, node);
+  document = write (self, job, now);
+  vts_response_json_bytes (msg, SOUP_STATUS_OK, document);
   add_retry_after (self, msg, job, now);
 }
 
@@ -463,10 +468,33 @@ respond_or_hold (VtsRoutes              *self,
   respond (msg, job, self);
 }
 
-static void
-respond_not_found (SoupServerMessage *msg)
+/* Finds the job @id names, or answers why there is none: 404 for an id
+ * that never was a job's, 410 for a job retention removed, 503 when the
+ * database cannot be read. */
+static VtsJob *
+find_job_or_respond (VtsRoutes          *self,
+                     SoupServerMessage *msg,
+                     const char        *id)
 {
-  vts_response_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "No such job");
+  VtsJob *job = NULL;
+
+  switch (vts_job_store_find (self->store, id, &job))
+    {
+    case VTS_JOB_LOOKUP_FOUND:
+      return job;
+    case VTS_JOB_LOOKUP_GONE:
+      vts_response_error (msg, SOUP_STATUS_GONE, "gone",
+                          "The job ended longer ago than the server keeps jobs");
+      return NULL;
+    case VTS_JOB_LOOKUP_FAILED:
+      vts_response_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+                          "The job cannot be read now");
+      return NULL;
+    case VTS_JOB_LOOKUP_UNKNOWN:
+    default:
+      vts_response_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "No such job");
+      return NULL;
+    }
 }
 
 /* GET /status, /status/{id}, /status?job_id={id}: the classic shape */
@@ -478,15 +506,8 @@ handle_status (VtsRoutes          *self,
   const char *job_id = request->query != NULL ? g_hash_table_lookup (request->query, "job_id") : NULL;
   VtsJob *job = request->job;
 
-  if (job == NULL && job_id != NULL)
-    {
-      job = vts_job_store_lookup (self->store, job_id);
-      if (job == NULL)
-        {
-          respond_not_found (msg);
-          return;
-        }
-    }
+  if (job == NULL && job_id != NULL && (job = find_job_or_respond (self, msg, job_id)) == NULL)
+    return;
   if (job == NULL)
     job = vts_job_store_get_default (self->store);
 
@@ -723,6 +744,86 @@ parse_job_spec (JsonObject  *object,
          get_optional_string (object, "message", message, error);
 }
 
+/* A POST /jobs waiting for its job to be stored. The connection may go
+ * meanwhile (the server stopping drops it): then there is no one to
+ * answer. */
+typedef struct
+{
+  VtsRoutes          *routes;
+  SoupServerMessage *msg;
+  gulong             gone_ids[2];
+} PendingPost;
+
+static void
+pending_post_on_gone (PendingPost *post)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (post->gone_ids); i++)
+    g_clear_signal_handler (&post->gone_ids[i], post->msg);
+  g_clear_object (&post->msg);
+}
+
+static PendingPost *
+pending_post_new (VtsRoutes          *self,
+                  SoupServerMessage *msg)
+{
+  PendingPost *post = g_new0 (PendingPost, 1);
+
+  post->routes = g_object_ref (self);
+  post->msg = g_object_ref (msg);
+  post->gone_ids[0] = g_signal_connect_swapped (msg, "disconnected",
+                                                G_CALLBACK (pending_post_on_gone), post);
+  post->gone_ids[1] = g_signal_connect_swapped (msg, "finished",
+                                                G_CALLBACK (pending_post_on_gone), post);
+  return post;
+}
+
+static void
+pending_post_free (PendingPost *post)
+{
+  if (post->msg != NULL)
+    pending_post_on_gone (post);
+  g_object_unref (post->routes);
+  g_free (post);
+}
+
+/* 201 once the job is stored; if it could not be, it does not exist,
+ * and the client is told to try again. */
+static void
+respond_stored (VtsRoutes          *self,
+                SoupServerMessage *msg,
+                VtsJob             *job,
+                const GError      *error)
+{
+  if (job != NULL)
+    {
+      respond_job (msg, job, self);
+      set_created (msg, "/jobs/", vts_job_get_id (job));
+      return;
+    }
+
+  vts_response_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+                      "The job could not be stored: %s", error->message);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Retry-After", "1");
+}
+
+static void
+on_job_stored (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  PendingPost *post = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtsJob) job = vts_job_store_create_finish (VTS_JOB_STORE (source), result, &error);
+
+  if (post->msg != NULL)
+    {
+      respond_stored (post->routes, post->msg, job, error);
+      soup_server_message_unpause (post->msg);
+    }
+  pending_post_free (post);
+}
+
 static void
 handle_post_jobs (VtsRoutes          *self,
                   SoupServerMessage *msg,
@@ -732,7 +833,6 @@ handle_post_jobs (VtsRoutes          *self,
   g_autoptr(GError) error = NULL;
   VtsJobSpec spec = VTS_JOB_SPEC_INIT;
   const char *message = NULL;
-  VtsJob *job;
 
   if (root == NULL)
     return;
@@ -744,11 +844,21 @@ handle_post_jobs (VtsRoutes          *self,
       return;
     }
 
-  job = vts_job_store_create (self->store, &spec);
-  if (message != NULL)
-    vts_job_set_message (job, message);
-  respond_job (msg, job, self);
-  set_created (msg, "/jobs/", vts_job_get_id (job));
+  /* In memory, storing is instant. On a file, the writer thread commits
+   * the job (with others: one commit for a storm) and it is answered
+   * once stored. */
+  spec.message = message;
+  if (!vts_job_store_is_persistent (self->store))
+    {
+      g_autoptr(VtsJob) job = vts_job_store_create (self->store, &spec, &error);
+
+      respond_stored (self, msg, job, error);
+      return;
+    }
+
+  soup_server_message_pause (msg);
+  vts_job_store_create_async (self->store, &spec, NULL, on_job_stored,
+                              pending_post_new (self, msg));
 }
 
 /* Event streams */
@@ -820,12 +930,8 @@ handle_events (VtsRoutes          *self,
         continue;
 
       id = g_uri_unescape_string (params[i] + strlen ("job="), NULL);
-      job = vts_job_store_lookup (self->store, id);
-      if (job == NULL)
-        {
-          respond_not_found (msg);
-          return;
-        }
+      if ((job = find_job_or_respond (self, msg, id)) == NULL)
+        return;
       g_ptr_array_add (jobs, job);
     }
 
@@ -931,10 +1037,9 @@ handle_feed_jobs (VtsRoutes          *self,
                   const VtsRequest   *request)
 {
   g_autoptr(JsonNode) root = read_json_object (msg, "membership");
-  g_autoptr(JsonBuilder) unknown = NULL;
   g_autoptr(JsonNode) answer = NULL;
   JsonArray *join, *leave;
-  JsonArray *documents;
+  JsonArray *documents, *unknown, *gone;
   JsonObject *object;
   gint64 now = g_get_monotonic_time ();
   guint n_ids = 0;
@@ -957,27 +1062,40 @@ handle_feed_jobs (VtsRoutes          *self,
     vts_feed_leave (request->feed, json_array_get_string_element (leave, i));
 
   documents = json_array_new ();
-  unknown = json_builder_new ();
-  json_builder_begin_array (unknown);
+  unknown = json_array_new ();
+  gone = json_array_new ();
   for (guint i = 0; join != NULL && i < json_array_get_length (join); i++)
     {
       const char *id = json_array_get_string_element (join, i);
-      VtsJob *job = vts_job_store_lookup (self->store, id);
+      VtsJob *job = NULL;
 
-      if (job != NULL)
-        json_array_add_element (documents, vts_feed_join (request->feed, job, now));
-      else
-        json_builder_add_string_value (unknown, id);
+      switch (vts_job_store_find (self->store, id, &job))
+        {
+        case VTS_JOB_LOOKUP_FOUND:
+          json_array_add_element (documents, vts_feed_join (request->feed, job, now));
+          break;
+        case VTS_JOB_LOOKUP_GONE:
+          json_array_add_string_element (gone, id);
+          break;
+        case VTS_JOB_LOOKUP_FAILED:
+          /* Not "unknown": the client would stop following it. */
+          find_job_or_respond (self, msg, id);
+          json_array_unref (documents);
+          json_array_unref (unknown);
+          json_array_unref (gone);
+          return;
+        case VTS_JOB_LOOKUP_UNKNOWN:
+        default:
+          json_array_add_string_element (unknown, id);
+          break;
+        }
     }
-  json_builder_end_array (unknown);
 
   answer = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (answer, json_object_new ());
   json_object_set_array_member (json_node_get_object (answer), "jobs", documents);
-  json_object_set_member (json_node_get_object (answer), "unknown",
-                          json_builder_get_root (unknown));
-  /* The store keeps every job for ever: none has gone by retention. */
-  json_object_set_array_member (json_node_get_object (answer), "gone", json_array_new ());
+  json_object_set_array_member (json_node_get_object (answer), "unknown", unknown);
+  json_object_set_array_member (json_node_get_object (answer), "gone", gone);
   vts_response_json (msg, SOUP_STATUS_OK, answer);
 }
 
@@ -1152,9 +1270,8 @@ vts_routes_handle (VtsRoutes          *self,
         }
       vts_feed_touch (request.feed);
     }
-  else if (id != NULL && (request.job = vts_job_store_lookup (self->store, id)) == NULL)
+  else if (id != NULL && (request.job = find_job_or_respond (self, msg, id)) == NULL)
     {
-      respond_not_found (msg);
       return;
     }
 
@@ -1170,10 +1287,11 @@ on_request_started (SoupServer        *server,
 {
   VtsRoutes *self = user_data;
 
+  /* A new message has no such header yet: no need to look for one. */
   if (!self->plain)
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                  "Vt-Capabilities",
-                                  self->no_feeds ? VTS_CAPABILITIES_NO_FEEDS : VTS_CAPABILITIES);
+    soup_message_headers_append (soup_server_message_get_response_headers (msg),
+                                 "Vt-Capabilities",
+                                 self->no_feeds ? VTS_CAPABILITIES_NO_FEEDS : VTS_CAPABILITIES);
 }
 
 static void
@@ -1211,10 +1329,14 @@ on_early_request (SoupServer        *server,
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+
+  if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
       soup_message_headers_get_content_length (headers) > VTS_ROUTES_MAX_BODY)
     refuse_body_too_large (msg);
-  else
+  else if (encoding == SOUP_ENCODING_CHUNKED)
+    /* Only then can it grow unannounced; a GET has no body at all, and
+     * a signal handler per request is a good part of one. */
     g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), NULL);
 }
 

@@ -139,12 +139,6 @@ vt_test_server_get_url (VtTestServer *server)
   return server->url;
 }
 
-const char *
-vt_test_server_get_pid (VtTestServer *server)
-{
-  return g_subprocess_get_identifier (server->process);
-}
-
 void
 vt_test_server_stop (VtTestServer *server)
 {
@@ -160,6 +154,26 @@ vt_test_server_stop (VtTestServer *server)
   g_clear_object (&server->process);
   g_free (server->url);
   g_free (server);
+}
+
+void
+vt_test_server_kill (VtTestServer *server)
+{
+  g_subprocess_force_exit (server->process);
+  g_subprocess_wait (server->process, NULL, NULL);
+  g_assert_true (g_subprocess_get_if_signaled (server->process));
+  g_clear_object (&server->process);
+  g_free (server->url);
+  g_free (server);
+}
+
+GPid
+vt_test_server_get_pid (VtTestServer *server)
+{
+  const char *identifier = g_subprocess_get_identifier (server->process);
+
+  g_assert_nonnull (identifier);
+  return (GPid) g_ascii_strtoll (identifier, NULL, 10);
 }
 
 double

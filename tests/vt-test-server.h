@@ -22,11 +22,12 @@ VtTestServer *vt_test_server_start      (const char   *first_arg,
 VtTestServer *vt_test_server_startv     (const char * const *args);
 /* "http://127.0.0.1:PORT", no trailing slash */
 const char   *vt_test_server_get_url    (VtTestServer *server);
-/* The server's process id, as a string ("/proc/PID/..."); under
- * VT_VALGRIND, valgrind's, which is the server's process too. */
-const char   *vt_test_server_get_pid    (VtTestServer *server);
 /* Terminates the process and waits for it. */
 void          vt_test_server_stop       (VtTestServer *server);
+/* Kills the process (SIGKILL: no clean exit, a crash) and waits for it. */
+void          vt_test_server_kill       (VtTestServer *server);
+/* The server's process id */
+GPid          vt_test_server_get_pid    (VtTestServer *server);
 /* The vt-server to run: VT_SERVER_PATH in the environment, else the built
  * one; in tests built with -Dinstalled_tests=true, the one on PATH, else
  * the installed one. */

@@ -90,6 +90,8 @@ gboolean      vt_feed_join             (VtFeed                      *feed,
 void          vt_feed_leave            (VtFeed                      *feed,
                                         VtFeedMember                *member);
 
+void          vt_feed_set_online       (VtFeed                      *feed,
+                                        gboolean                     online);
 const GError *vt_feed_get_error        (VtFeed                      *feed);
 gboolean      vt_feed_is_unsupported   (VtFeed                      *feed);
 guint         vt_feed_get_n_members    (VtFeed                      *feed);

@@ -58,6 +58,7 @@ struct _VtFeed
   char           *feed_id;      /* NULL until the server made it */
   gboolean        creating;
   gboolean        unsupported;
+  gboolean        offline;      /* send nothing until the network is back */
 
   GHashTable     *members;      /* job id → VtFeedMember *, a chain */
   guint           n_members;
@@ -181,6 +182,24 @@ vt_feed_close (VtFeed *feed)
     }
   g_hash_table_remove_all (feed->members);
   feed->n_members = 0;
+}
+
+/* Offline, the feed sends nothing (its open delivery may still end with
+ * an error, retried once back); online again, it goes on at once. */
+void
+vt_feed_set_online (VtFeed   *feed,
+                    gboolean  online)
+{
+  if (feed->closed || feed->offline == !online)
+    return;
+
+  feed->offline = !online;
+  if (online)
+    {
+      feed->failures = 0;
+      vt_timer_heap_cancel (feed->timers, &feed->retry_timer);
+      feed_flush_soon (feed);
+    }
 }
 
 const GError *
@@ -390,13 +409,16 @@ give_up (VtFeed       *feed,
 /* A passing failure: try again after a backoff of the feed's own. */
 static void
 retry_later (VtFeed       *feed,
-             const GError *error)
+             const GError *error,
+             double        retry_after)
 {
   double delay = MIN (FEED_RETRY_FIRST * pow (2.0, feed->failures), FEED_RETRY_MAX);
 
   feed->failures++;
   set_error (feed, error);
   delay *= g_rand_double_range (feed->rand, 0.5, 1.0);
+  /* The server said when: not sooner. */
+  delay = MAX (delay, retry_after);
   g_debug ("feed %s: failed (%s), again in %.3f s", feed->feed_id ? feed->feed_id : "(new)",
            error->message, delay);
 
@@ -440,7 +462,7 @@ handle_failure (VtFeed     *feed,
       feed->feed_id != NULL)
     recreate (feed);
   else if (exchange->kind == VT_EXCHANGE_TRANSIENT || exchange->kind == VT_EXCHANGE_PROTOCOL)
-    retry_later (feed, exchange->error);
+    retry_later (feed, exchange->error, exchange->hints.retry_after);
   else if (exchange->kind == VT_EXCHANGE_REDIRECT)
     {
       g_autoptr(GError) error = g_error_new (VT_CLIENT_ERROR, VT_CLIENT_ERROR_HTTP,
@@ -488,6 +510,7 @@ on_feed_request_done (GObject      *object,
   g_autoptr(GBytes) body = NULL;
 
   exchange = vt_channel_http_exchange_finish (SOUP_SESSION (object), result, &body);
+  vt_request_queue_learn (feed->queue, &exchange->rate);
   vt_request_queue_release (feed->queue);
 
   if (!feed->closed && exchange->kind != VT_EXCHANGE_CANCELLED)
@@ -512,6 +535,7 @@ feed_post (VtFeed         *feed,
            GUri           *uri,
            GBytes         *body,
            GPtrArray      *ids,
+           gboolean        idempotent,
            FeedAnswerFunc  answered)
 {
   FeedRequest *request = g_new0 (FeedRequest, 1);
@@ -519,6 +543,11 @@ feed_post (VtFeed         *feed,
   request->feed = vt_feed_ref (feed);
   request->message = vt_channel_http_new_message (SOUP_METHOD_POST, uri, feed->token);
   soup_message_set_request_body_from_bytes (request->message, "application/json", body);
+  /* Joining and leaving set a membership: sending one twice changes
+   * nothing, so libsoup may send it on a kept-alive connection instead of
+   * opening a fresh one for every batch (it does that for plain POSTs). */
+  if (idempotent)
+    soup_message_add_flags (request->message, SOUP_MESSAGE_IDEMPOTENT);
   request->ids = ids;
   request->answered = answered;
 
@@ -572,7 +601,7 @@ create_feed (VtFeed *feed)
   g_autoptr(GBytes) body = vt_feed_create_build (feed->progress_interval);
 
   feed->creating = TRUE;
-  feed_post (feed, uri, body, NULL, on_created);
+  feed_post (feed, uri, body, NULL, FALSE, on_created);
 }
 
 /* Reads a 2xx's body as a feed answer: one that is not turns the
@@ -662,7 +691,7 @@ send_batches (VtFeed *feed)
       for (guint i = 0; i < n; i++)
         g_ptr_array_add (ids, g_ptr_array_steal_index (feed->to_join, 0));
       body = vt_feed_jobs_build ((const char * const *) ids->pdata, ids->len, NULL, 0);
-      feed_post (feed, uri, body, ids, on_joined);
+      feed_post (feed, uri, body, ids, TRUE, on_joined);
     }
 
   while (feed->to_leave->len > 0)
@@ -672,7 +701,7 @@ send_batches (VtFeed *feed)
                                                    (const char * const *) feed->to_leave->pdata, n);
 
       g_ptr_array_remove_range (feed->to_leave, 0, n);
-      feed_post (feed, uri, body, NULL, on_left);
+      feed_post (feed, uri, body, NULL, TRUE, on_left);
     }
 }
 
@@ -683,7 +712,7 @@ on_flush (gpointer user_data)
 
   g_clear_pointer (&feed->flush_source, g_source_unref);
 
-  if (feed->closed || vt_timer_is_scheduled (&feed->retry_timer))
+  if (feed->closed || feed->offline || vt_timer_is_scheduled (&feed->retry_timer))
     return G_SOURCE_REMOVE;
 
   if (feed->feed_id == NULL)
@@ -806,6 +835,7 @@ on_stream_closed (GObject      *object,
    * already let the delivery go. */
   if (!delivery->feed->closed && exchange->kind != VT_EXCHANGE_CANCELLED)
     {
+      vt_request_queue_learn (delivery->feed->queue, &exchange->rate);
       if (exchange->kind == VT_EXCHANGE_OK)
         {
           exchange->kind = VT_EXCHANGE_TRANSIENT;
@@ -836,6 +866,7 @@ on_long_poll_answered (GObject      *object,
       delivery_free (delivery);
       return;
     }
+  vt_request_queue_learn (feed->queue, &exchange->rate);
 
   if (read_answer (exchange, body, &answer))
     {

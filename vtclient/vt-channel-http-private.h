@@ -23,6 +23,9 @@ typedef struct
   VtCapabilities    capabilities;
   GError           *error;        /* set unless kind is VT_EXCHANGE_OK */
   GUri             *location;     /* VT_EXCHANGE_REDIRECT: where to ask */
+  char             *etag;         /* the answer's ETag, if any */
+  gboolean          unchanged;    /* a 304 to a conditional GET: OK, no body */
+  VtRateInfo        rate;         /* what it said of the rate limit */
 } VtExchange;
 
 /* A request's own cancellable: cancelled when the caller's is, or when
@@ -78,6 +81,7 @@ GBytes         *vt_channel_http_send_finish     (SoupSession        *session,
 void            vt_channel_http_get_job_async   (SoupSession        *session,
                                                  GUri               *uri,
                                                  const char         *token,
+                                                 const char         *etag,
                                                  double              timeout,
                                                  GCancellable       *cancellable,
                                                  GAsyncReadyCallback callback,

@@ -22,6 +22,7 @@ vt_exchange_new (void)
   VtExchange *exchange = g_new0 (VtExchange, 1);
 
   exchange->hints = VT_SCHEDULE_NO_HINTS;
+  exchange->rate = VT_RATE_INFO_NONE;
   exchange->observation.progress = -1.0;
   exchange->observation.eta = -1.0;
   exchange->observation.elapsed = -1.0;
@@ -35,7 +36,27 @@ vt_exchange_free (VtExchange *exchange)
   vt_job_observation_clear (&exchange->observation);
   g_clear_error (&exchange->error);
   g_clear_pointer (&exchange->location, g_uri_unref);
+  g_free (exchange->etag);
   g_free (exchange);
+}
+
+/* The rate-limit fields, and a 429's or 503's Retry-After: what every
+ * job's next request must heed. */
+static void
+read_rate_info (VtExchange         *exchange,
+                SoupMessageHeaders *headers)
+{
+  VtRateInfo *rate = &exchange->rate;
+
+  *rate = VT_RATE_INFO_NONE;
+  if (!vt_protocol_parse_ratelimit_policy (soup_message_headers_get_one (headers, "RateLimit-Policy"),
+                                           &rate->quota, &rate->window))
+    rate->quota = rate->window = -1.0;
+  if (!vt_protocol_parse_ratelimit (soup_message_headers_get_one (headers, "RateLimit"),
+                                    &rate->remaining, &rate->reset))
+    rate->remaining = rate->reset = -1.0;
+  if (exchange->http_status == 429 || exchange->http_status == SOUP_STATUS_SERVICE_UNAVAILABLE)
+    rate->retry_after = exchange->hints.retry_after;
 }
 
 /*
@@ -59,6 +80,9 @@ vt_exchange_read_answer (VtExchange    *exchange,
     vt_protocol_parse_capabilities (soup_message_headers_get_one (headers, "Vt-Capabilities"));
   exchange->hints.retry_after =
     vt_protocol_parse_retry_after (soup_message_headers_get_one (headers, "Retry-After"), now);
+  g_free (exchange->etag);
+  exchange->etag = g_strdup (soup_message_headers_get_one (headers, "ETag"));
+  read_rate_info (exchange, headers);
 
   g_clear_error (&exchange->error);
   exchange->kind = vt_protocol_classify_status (exchange->http_status,
@@ -504,7 +528,15 @@ on_job_exchanged (GObject      *object,
   VtExchange *exchange;
 
   exchange = vt_channel_http_exchange_finish (SOUP_SESSION (object), result, &body);
-  if (exchange->kind == VT_EXCHANGE_OK)
+
+  /* A 304 answers a conditional GET: the job is as it was. */
+  if (exchange->http_status == SOUP_STATUS_NOT_MODIFIED && g_task_get_task_data (task) != NULL)
+    {
+      exchange->kind = VT_EXCHANGE_OK;
+      exchange->unchanged = TRUE;
+      g_clear_error (&exchange->error);
+    }
+  else if (exchange->kind == VT_EXCHANGE_OK)
     {
       gsize size;
       const char *data = g_bytes_get_data (body, &size);
@@ -520,6 +552,8 @@ on_job_exchanged (GObject      *object,
 
 /*
  * vt_channel_http_get_job_async:
+ * @etag: (nullable): the job's last ETag, to ask whether it changed: a
+ *   304 is then an exchange that is OK and unchanged, with no observation
  *
  * GETs @uri, a job, and reads its answer into a #VtExchange's
  * observation. Never fails, like vt_channel_http_exchange_async().
@@ -528,6 +562,7 @@ void
 vt_channel_http_get_job_async (SoupSession         *session,
                                GUri                *uri,
                                const char          *token,
+                               const char          *etag,
                                double               timeout,
                                GCancellable        *cancellable,
                                GAsyncReadyCallback  callback,
@@ -542,6 +577,13 @@ vt_channel_http_get_job_async (SoupSession         *session,
   g_task_set_check_cancellable (task, FALSE);
 
   message = vt_channel_http_new_job_message (uri, token);
+  if (etag != NULL)
+    {
+      soup_message_headers_replace (soup_message_get_request_headers (message),
+                                    "If-None-Match", etag);
+      /* Marks the request as conditional for its answer. */
+      g_task_set_task_data (task, GINT_TO_POINTER (TRUE), NULL);
+    }
   vt_channel_http_exchange_async (session, message, VT_REQUEST_JOB, timeout, cancellable,
                                   on_job_exchanged, g_steal_pointer (&task));
 }

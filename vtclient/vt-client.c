@@ -1652,6 +1652,7 @@ on_job_submitted (GObject      *object,
   char *id;
 
   exchange = vt_channel_http_exchange_finish (SOUP_SESSION (object), result, &body);
+  vt_request_queue_learn (submission->queue, &exchange->rate);
   vt_request_queue_release (submission->queue);
 
   /* A POST is not repeated on its own: every failure is the caller's. */

@@ -50,6 +50,10 @@ VtWatch        *vt_hub_follow         (VtHub                 *hub,
                                        const VtWatchListener *listener,
                                        gpointer               listener_data);
 
+void            vt_hub_set_online     (VtHub                 *hub,
+                                       gboolean               online);
+void            vt_hub_set_poll_stretch (VtHub               *hub,
+                                         double               stretch);
 VtRequestQueue *vt_hub_get_queue      (VtHub                 *hub);
 GMainContext   *vt_hub_get_context    (VtHub                 *hub);
 guint           vt_hub_get_n_watches  (VtHub                 *hub);

@@ -35,6 +35,11 @@ struct _VtHub
   GQueue          parked;    /* VtWatch *, waiting to know the capabilities */
   VtWatch        *probe;     /* whose first answer will tell them */
   GArray         *feeds;     /* HubFeed */
+  VtRateLimit     limit;     /* the server's, for both queues */
+
+  gboolean        online;
+  GQueue          offline;   /* VtWatch *, waiting for the network */
+  double          poll_stretch;
 
   VtHubIdleFunc   idle_func;
   gpointer        idle_data;
@@ -108,8 +113,34 @@ host_get_feed (VtFeedDelivery        delivery,
     .progress_interval = progress_interval,
   };
   g_array_append_val (hub->feeds, entry);
+  vt_feed_set_online (entry.feed, hub->online);
 
   return entry.feed;
+}
+
+static gboolean
+host_is_online (gpointer data)
+{
+  VtHub *hub = data;
+
+  return hub->online;
+}
+
+static void
+host_wait_online (VtWatch *watch,
+                  gpointer data)
+{
+  VtHub *hub = data;
+
+  g_queue_push_tail (&hub->offline, watch);
+}
+
+static double
+host_poll_stretch (gpointer data)
+{
+  VtHub *hub = data;
+
+  return hub->poll_stretch;
 }
 
 static gboolean
@@ -211,6 +242,7 @@ host_released (VtWatch *watch,
     }
   else
     g_queue_remove (&hub->parked, watch);
+  g_queue_remove (&hub->offline, watch);
 
   g_queue_unlink (&hub->watches, vt_watch_get_link (watch));
   vt_watch_unref (watch);
@@ -245,6 +277,12 @@ vt_hub_new (VtServerInfo *info,
   hub->rand = g_rand_new ();
   g_queue_init (&hub->watches);
   g_queue_init (&hub->parked);
+  g_queue_init (&hub->offline);
+  hub->online = TRUE;
+  hub->poll_stretch = 1.0;
+  vt_rate_limit_init (&hub->limit);
+  vt_request_queue_pace (hub->queue, &hub->limit, hub->timers);
+  vt_request_queue_pace (hub->held_queue, &hub->limit, hub->timers);
   hub->feeds = g_array_new (FALSE, FALSE, sizeof (HubFeed));
   g_array_set_clear_func (hub->feeds, (GDestroyNotify) hub_feed_clear);
 
@@ -260,6 +298,9 @@ vt_hub_new (VtServerInfo *info,
     .get_feed = host_get_feed,
     .get_plan = host_get_plan,
     .park = host_park,
+    .is_online = host_is_online,
+    .wait_online = host_wait_online,
+    .poll_stretch = host_poll_stretch,
     .capabilities_seen = host_capabilities_seen,
     .withdraw = host_withdraw,
     .released = host_released,
@@ -309,6 +350,7 @@ vt_hub_close (VtHub *hub)
   hub->closed = TRUE;
   hub->idle_func = NULL;
   g_queue_clear (&hub->parked);
+  g_queue_clear (&hub->offline);
   hub->probe = NULL;
 
   /* Each one leaves the list as it ends. */
@@ -363,6 +405,42 @@ vt_hub_follow (VtHub                 *hub,
   vt_watch_start (watch, known, capabilities);
 
   return watch;
+}
+
+/*
+ * vt_hub_set_online:
+ *
+ * Whether the server can be reached. Going offline, nothing more is
+ * sent; coming back, every watch that waited asks within a second, and
+ * the feeds go on. Call from the hub's context.
+ */
+void
+vt_hub_set_online (VtHub    *hub,
+                   gboolean  online)
+{
+  VtWatch *watch;
+
+  if (hub->closed || hub->online == online)
+    return;
+
+  g_debug ("%s: %s", vt_server_info_get_base_url (hub->info),
+           online ? "reachable again" : "unreachable, waiting");
+  hub->online = online;
+  for (guint i = 0; i < hub->feeds->len; i++)
+    vt_feed_set_online (g_array_index (hub->feeds, HubFeed, i).feed, online);
+
+  if (!online)
+    return;
+  while ((watch = g_queue_pop_head (&hub->offline)) != NULL)
+    vt_watch_resume_online (watch);
+}
+
+/* Power saver: polling waits are this many times longer (1: not). */
+void
+vt_hub_set_poll_stretch (VtHub  *hub,
+                         double  stretch)
+{
+  hub->poll_stretch = MAX (stretch, 1.0);
 }
 
 VtRequestQueue *

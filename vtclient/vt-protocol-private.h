@@ -47,6 +47,20 @@ typedef enum
   VT_REQUEST_FEED,
 } VtRequestKind;
 
+/* What an answer said of the server's rate limit (the IETF httpapi
+ * draft's RateLimit-Policy and RateLimit fields, and a 429's or 503's
+ * Retry-After); each figure -1 when absent. */
+typedef struct
+{
+  double quota;        /* the policy's q: requests per window */
+  double window;       /* its w, seconds */
+  double remaining;    /* RateLimit's r */
+  double reset;        /* its t, seconds */
+  double retry_after;  /* a 429 or 503 told to wait this long */
+} VtRateInfo;
+
+#define VT_RATE_INFO_NONE ((VtRateInfo) { -1.0, -1.0, -1.0, -1.0, -1.0 })
+
 /* The most redirects a watch follows in a row. */
 #define VT_MAX_REDIRECTS 5
 
@@ -81,6 +95,13 @@ GUri           *vt_protocol_redirect_target   (GUri           *request_uri,
                                                const char     *location);
 gboolean        vt_protocol_same_origin       (GUri           *a,
                                                GUri           *b);
+
+gboolean        vt_protocol_parse_ratelimit_policy (const char *value,
+                                                    double     *quota,
+                                                    double     *window);
+gboolean        vt_protocol_parse_ratelimit   (const char     *value,
+                                               double         *remaining,
+                                               double         *reset);
 
 gboolean        vt_protocol_is_redirect       (guint           http_status);
 VtExchangeKind  vt_protocol_classify_status   (guint           http_status,

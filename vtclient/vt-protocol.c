@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <libsoup/soup.h>
+#include <math.h>
 #include <string.h>
 
 #include "vt-error.h"
@@ -216,6 +217,108 @@ vt_protocol_parse_retry_after (const char *value,
     return -1.0;
 
   return MAX (0.0, g_date_time_difference (date, now) / (double) G_TIME_SPAN_SECOND);
+}
+
+/* The parameters of the first member of a structured-field list (RFC
+ * 8941), `item;key=number;key=number`, as the rate-limit fields send
+ * them: @n_keys keys looked up, their values set when found and
+ * numbers >= 0. Returns %FALSE when the value is no such list. */
+static gboolean
+parse_first_member_params (const char         *value,
+                           const char * const *keys,
+                           double             *values,
+                           guint               n_keys)
+{
+  const char *p = value;
+
+  if (value == NULL)
+    return FALSE;
+
+  while (*p == ' ' || *p == '\t')
+    p++;
+  /* The item: a string or a token. */
+  if (*p == '"')
+    {
+      for (p++; *p != '\0' && *p != '"'; p++)
+        if (*p == '\\' && p[1] != '\0')
+          p++;
+      if (*p != '"')
+        return FALSE;
+      p++;
+    }
+  else
+    while (g_ascii_isalnum (*p) || strchr ("*_-.:/%", *p) != NULL)
+      p++;
+
+  while (*p == ';')
+    {
+      const char *key = ++p;
+      gsize key_len;
+      char *end;
+      double number;
+
+      while (*p == ' ')
+        key = ++p;
+      while (g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == '_' || *p == '-' ||
+             *p == '.' || *p == '*')
+        p++;
+      key_len = p - key;
+      if (*p != '=')
+        continue;
+      number = g_ascii_strtod (++p, &end);
+      if (end == p)
+        {
+          /* Not a number (a string, a token): skip it. */
+          while (*p != '\0' && *p != ';' && *p != ',')
+            p++;
+          continue;
+        }
+      p = end;
+      for (guint i = 0; i < n_keys; i++)
+        if (strlen (keys[i]) == key_len && strncmp (keys[i], key, key_len) == 0 &&
+            isfinite (number) && number >= 0)
+          values[i] = number;
+    }
+
+  return TRUE;
+}
+
+/* RateLimit-Policy: "default";q=50;w=1 (draft-ietf-httpapi-ratelimit-
+ * headers-11): the quota of the first policy and its window. */
+gboolean
+vt_protocol_parse_ratelimit_policy (const char *value,
+                                    double     *quota,
+                                    double     *window)
+{
+  static const char * const keys[] = { "q", "w" };
+  double values[] = { -1.0, -1.0 };
+
+  if (!parse_first_member_params (value, keys, values, G_N_ELEMENTS (keys)) ||
+      values[0] < 0)
+    return FALSE;
+
+  *quota = values[0];
+  /* The draft's default window is one second. */
+  *window = values[1] > 0 ? values[1] : 1.0;
+  return TRUE;
+}
+
+/* RateLimit: "default";r=49;t=1: what is left and within what time. */
+gboolean
+vt_protocol_parse_ratelimit (const char *value,
+                             double     *remaining,
+                             double     *reset)
+{
+  static const char * const keys[] = { "r", "t" };
+  double values[] = { -1.0, -1.0 };
+
+  if (!parse_first_member_params (value, keys, values, G_N_ELEMENTS (keys)) ||
+      values[0] < 0)
+    return FALSE;
+
+  *remaining = values[0];
+  *reset = values[1];
+  return TRUE;
 }
 
 gboolean

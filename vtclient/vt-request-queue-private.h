@@ -16,6 +16,9 @@
 
 #include <glib.h>
 
+#include "vt-rate-limit-private.h"
+#include "vt-timer-heap-private.h"
+
 G_BEGIN_DECLS
 
 typedef struct _VtRequestQueue VtRequestQueue;
@@ -24,6 +27,11 @@ typedef struct _VtRequestQueue VtRequestQueue;
 typedef void (*VtQueuedFunc) (gpointer data);
 
 VtRequestQueue *vt_request_queue_new         (guint           max_in_flight);
+void            vt_request_queue_pace        (VtRequestQueue *queue,
+                                              VtRateLimit    *limit,
+                                              VtTimerHeap    *timers);
+void            vt_request_queue_learn       (VtRequestQueue *queue,
+                                              const VtRateInfo *info);
 VtRequestQueue *vt_request_queue_ref         (VtRequestQueue *queue);
 void            vt_request_queue_unref       (VtRequestQueue *queue);
 void            vt_request_queue_close       (VtRequestQueue *queue);

@@ -16,13 +16,26 @@ typedef struct
 
 struct _VtRequestQueue
 {
-  gint      ref_count;
-  gboolean  closed;
-  guint     max_in_flight;
-  guint     in_flight;
-  GQueue    waiting;   /* Entry *, oldest first */
-  gboolean  running;   /* in run_waiting(): releases do not recurse */
+  gint         ref_count;
+  gboolean     closed;
+  guint        max_in_flight;
+  guint        in_flight;
+  GQueue       waiting;   /* Entry *, oldest first */
+  gboolean     running;   /* in run_waiting(): releases do not recurse */
+
+  /* Pacing, when the server told a limit: its owner's, shared. */
+  VtRateLimit *limit;
+  VtTimerHeap *timers;
+  VtTimer      wake;      /* the limit lets the next one start then */
 };
+
+static void run_waiting (VtRequestQueue *queue);
+
+static void
+on_wake (gpointer user_data)
+{
+  run_waiting (user_data);
+}
 
 static void
 entry_free (Entry *entry)
@@ -42,8 +55,59 @@ vt_request_queue_new (guint max_in_flight)
   queue->ref_count = 1;
   queue->max_in_flight = max_in_flight;
   g_queue_init (&queue->waiting);
+  vt_timer_init (&queue->wake, on_wake, queue);
 
   return queue;
+}
+
+/*
+ * vt_request_queue_pace:
+ * @limit: what is known of the server's rate limit; outlives the queue's
+ *   closing
+ * @timers: where the queue waits for its next token
+ *
+ * Requests start only as fast as @limit allows.
+ */
+void
+vt_request_queue_pace (VtRequestQueue *queue,
+                       VtRateLimit    *limit,
+                       VtTimerHeap    *timers)
+{
+  queue->limit = limit;
+  queue->timers = timers;
+}
+
+/* What an answer told of the limit: a held bucket holds every waiting
+ * request, whichever job's answer it was. */
+void
+vt_request_queue_learn (VtRequestQueue   *queue,
+                        const VtRateInfo *info)
+{
+  if (queue->limit != NULL && !queue->closed)
+    vt_rate_limit_learn (queue->limit, info, g_get_monotonic_time ());
+}
+
+/* Whether a request may start now; if not, the queue wakes when one
+ * may. */
+static gboolean
+may_start (VtRequestQueue *queue)
+{
+  gint64 now, when;
+
+  if (queue->limit == NULL)
+    return TRUE;
+
+  now = g_get_monotonic_time ();
+  when = vt_rate_limit_when (queue->limit, now);
+  if (when <= now)
+    {
+      vt_rate_limit_take (queue->limit, now);
+      return TRUE;
+    }
+
+  if (!vt_timer_is_scheduled (&queue->wake) || queue->wake.due_us > when)
+    vt_timer_heap_schedule (queue->timers, &queue->wake, when);
+  return FALSE;
 }
 
 VtRequestQueue *
@@ -69,6 +133,9 @@ void
 vt_request_queue_close (VtRequestQueue *queue)
 {
   queue->closed = TRUE;
+  if (queue->timers != NULL)
+    vt_timer_heap_cancel (queue->timers, &queue->wake);
+  queue->limit = NULL;
   g_queue_clear_full (&queue->waiting, (GDestroyNotify) entry_free);
 }
 
@@ -87,7 +154,8 @@ static void
 run_waiting (VtRequestQueue *queue)
 {
   queue->running = TRUE;
-  while (queue->in_flight < queue->max_in_flight && !g_queue_is_empty (&queue->waiting))
+  while (queue->in_flight < queue->max_in_flight && !g_queue_is_empty (&queue->waiting) &&
+         may_start (queue))
     {
       Entry *entry = g_queue_pop_head (&queue->waiting);
 
@@ -121,7 +189,8 @@ vt_request_queue_push (VtRequestQueue *queue,
       return;
     }
 
-  if (queue->in_flight < queue->max_in_flight && g_queue_is_empty (&queue->waiting))
+  if (queue->in_flight < queue->max_in_flight && g_queue_is_empty (&queue->waiting) &&
+      may_start (queue))
     {
       start (queue, func, data);
       return;

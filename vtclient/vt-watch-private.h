@@ -75,6 +75,14 @@ typedef struct
                                   gboolean           *known,
                                   VtCapabilities     *capabilities,
                                   gpointer            host_data);
+  /* Whether the server can be reached now (the network monitor's
+   * word); while it cannot, the watch waits for wait_online() to end
+   * with vt_watch_resume_online(), spending no attempt. */
+  gboolean  (*is_online)         (gpointer            host_data);
+  void      (*wait_online)       (VtWatch            *watch,
+                                  gpointer            host_data);
+  /* How much longer polling waits are (power saver: > 1). */
+  double    (*poll_stretch)      (gpointer            host_data);
   /* The first answer told what the server can do. */
   void      (*capabilities_seen) (VtWatch            *watch,
                                   VtCapabilities      capabilities,
@@ -130,6 +138,7 @@ void            vt_watch_resume             (VtWatch               *watch,
                                              VtCapabilities         capabilities);
 void            vt_watch_cancel             (VtWatch               *watch);
 void            vt_watch_want_progress      (VtWatch               *watch);
+void            vt_watch_resume_online      (VtWatch               *watch);
 gboolean        vt_watch_is_done            (VtWatch               *watch);
 
 const char     *vt_watch_get_job_id         (VtWatch               *watch);

@@ -74,6 +74,8 @@ struct _VtWatch
 
   gboolean               started;
   gboolean               parked;       /* waiting for another's first answer */
+  gboolean               offline;      /* waiting for the network */
+  char                  *etag;         /* the job's, from its last full answer */
   gboolean               done;
   gint64                 started_us;   /* monotonic time of the first request */
   gint64                 sent_us;      /* when the request in flight went out */
@@ -133,6 +135,7 @@ vt_watch_unref (VtWatch *watch)
   g_clear_pointer (&watch->events_uri, g_uri_unref);
   g_clear_pointer (&watch->redirect_uri, g_uri_unref);
   g_clear_pointer (&watch->plan, g_free);
+  g_free (watch->etag);
   g_clear_pointer (&watch->context, g_main_context_unref);
   g_clear_object (&watch->caller);
   g_clear_error (&watch->last_error);
@@ -514,10 +517,15 @@ on_timer (gpointer user_data)
   vt_watch_send (user_data);
 }
 
+/* The budget ran out: on a push channel, or while the network was
+ * away. */
 static void
 on_deadline (gpointer user_data)
 {
-  vt_watch_give_up (user_data);
+  VtWatch *watch = user_data;
+
+  watch->offline = FALSE;
+  vt_watch_give_up (watch);
 }
 
 static void
@@ -555,7 +563,7 @@ vt_watch_on_pending (VtWatch    *watch,
     FALSE,
   };
   VtScheduleHints hints = exchange->hints;
-  double delay;
+  double delay, stretch;
 
   if (exchange->observation.elapsed >= 0)
     {
@@ -616,6 +624,13 @@ vt_watch_on_pending (VtWatch    *watch,
       vt_watch_give_up (watch);
       return;
     }
+
+  /* Power saver: polls further apart, the last one still at the
+   * deadline at the latest. */
+  stretch = watch->host->poll_stretch (watch->host->host_data);
+  if (stretch > 1.0)
+    delay = MIN (delay * stretch,
+                 MAX (0.0, watch->options.schedule.max_wait_time - vt_watch_elapsed (watch)));
 
   vt_watch_wait (watch, delay);
 }
@@ -697,8 +712,11 @@ vt_watch_on_redirect (VtWatch    *watch,
  * when the watch ended meanwhile (cancelled, say) and there is nothing
  * more to do. */
 static gboolean
-vt_watch_request_done (VtWatch *watch)
+vt_watch_request_done (VtWatch    *watch,
+                       VtExchange *exchange)
 {
+  if (exchange != NULL)
+    vt_request_queue_learn (watch->slot_queue, &exchange->rate);
   vt_request_queue_release (watch->slot_queue);
   g_clear_pointer (&watch->slot_queue, vt_request_queue_unref);
 
@@ -718,7 +736,7 @@ on_exchange (GObject      *object,
   g_autoptr(VtExchange) exchange = NULL;
 
   exchange = vt_channel_http_get_job_finish (SOUP_SESSION (object), result);
-  if (!vt_watch_request_done (watch))
+  if (!vt_watch_request_done (watch, exchange))
     return;
 
   if (exchange->kind != VT_EXCHANGE_REDIRECT)
@@ -729,6 +747,18 @@ on_exchange (GObject      *object,
   switch (exchange->kind)
     {
     case VT_EXCHANGE_OK:
+      if (exchange->unchanged)
+        {
+          /* As it was: nothing to tell, the next poll to plan. */
+          g_clear_error (&watch->last_error);
+          watch->failures = 0;
+          watch->protocol_failures = 0;
+          watch->last_pending_at = (watch->sent_us - watch->started_us) / (double) G_USEC_PER_SEC;
+          vt_watch_on_pending (watch, exchange);
+          break;
+        }
+      g_free (watch->etag);
+      watch->etag = g_strdup (exchange->etag);
       if (vt_watch_on_observation (watch, &exchange->observation))
         break;
       /* Switched to a push channel: take it now, no wait. */
@@ -799,7 +829,7 @@ on_stream_closed (GObject      *object,
   g_autoptr(VtExchange) exchange = NULL;
 
   exchange = vt_channel_stream_finish (SOUP_SESSION (object), result);
-  if (!vt_watch_request_done (watch))
+  if (!vt_watch_request_done (watch, exchange))
     return;
 
   vt_timer_heap_cancel (watch->host->timers, &watch->deadline);
@@ -956,16 +986,18 @@ vt_watch_start_request (gpointer data)
   g_autoptr(GUri) uri = NULL;
   const char *token;
   double timeout = watch->options.request_timeout;
+  gboolean redirected;
 
   if (watch->done)
     {
-      vt_watch_request_done (watch);
+      vt_watch_request_done (watch, NULL);
       vt_watch_unref (watch);
       return;
     }
 
   watch->sent_us = g_get_monotonic_time ();
   watch->request_cancellable = g_cancellable_new ();
+  redirected = watch->redirect_uri != NULL;
   uri = vt_watch_next_uri (watch, &token);
 
   g_debug ("job %s: request %u on %s (%.3f s elapsed)", vt_watch_name (watch),
@@ -985,7 +1017,9 @@ vt_watch_start_request (gpointer data)
   if (watch->channel == CHANNEL_LONG_POLL)
     timeout += watch->long_poll_wait;
 
-  vt_channel_http_get_job_async (watch->host->session, uri, token, timeout,
+  /* Conditional on the job's own URL only, what its ETag stood for. */
+  vt_channel_http_get_job_async (watch->host->session, uri, token,
+                                 redirected ? NULL : watch->etag, timeout,
                                  watch->request_cancellable, on_exchange, watch);
 }
 
@@ -1009,10 +1043,34 @@ vt_watch_set_capabilities (VtWatch        *watch,
   watch->channel = vt_watch_pick_channel (watch);
 }
 
+/* No route to the server: nothing is sent and no attempt spent until the
+ * network is back, but the budget runs on: it is the caller's
+ * deadline. */
+static gboolean
+vt_watch_wait_if_offline (VtWatch *watch)
+{
+  if (watch->host->is_online (watch->host->host_data))
+    return FALSE;
+
+  if (watch->requests == 0)
+    watch->started_us = g_get_monotonic_time ();
+  g_clear_error (&watch->last_error);
+  watch->last_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE,
+                                           "The network is unreachable");
+  g_debug ("job %s: offline, waiting for the network", vt_watch_name (watch));
+  watch->offline = TRUE;
+  vt_watch_arm_deadline (watch);
+  watch->host->wait_online (watch, watch->host->host_data);
+  return TRUE;
+}
+
 static void
 vt_watch_send (VtWatch *watch)
 {
   VtRequestQueue *queue;
+
+  if (vt_watch_wait_if_offline (watch))
+    return;
 
   /* Nothing known of the server yet: one watch asks, the others wait for
    * its answer rather than each asking. */
@@ -1139,6 +1197,29 @@ vt_watch_resume (VtWatch        *watch,
   if (capabilities_known)
     vt_watch_set_capabilities (watch, TRUE, capabilities);
   vt_watch_send (watch);
+}
+
+/*
+ * vt_watch_resume_online:
+ *
+ * The network is back: the watch asks within a second, at a random
+ * instant of its start jitter (capped at that second), so that every
+ * watch that waited does not ask at once.
+ */
+void
+vt_watch_resume_online (VtWatch *watch)
+{
+  double delay = 0.0;
+
+  if (watch->done || !watch->offline)
+    return;
+
+  watch->offline = FALSE;
+  /* A push channel re-arms its deadline as it opens. */
+  vt_timer_heap_cancel (watch->host->timers, &watch->deadline);
+  if (watch->options.start_jitter > 0)
+    delay = g_rand_double_range (watch->host->rand, 0.0, MIN (watch->options.start_jitter, 1.0));
+  vt_timer_heap_schedule_in (watch->host->timers, &watch->timer, delay);
 }
 
 /*

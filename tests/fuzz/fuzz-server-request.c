@@ -9,9 +9,9 @@
  * everything is torn down the way main() does it, so that LeakSanitizer
  * sees anything one input leaves behind.
  *
- * Job ids come from g_uuid_string_random(), which draws from GLib's
- * global generator: seeding it per input makes the ids the same every
- * run, so corpus files can name existing jobs. Run a target with
+ * Job ids (and the key that marks them, server/vts-job-ids.c) come from
+ * GLib's global generator: seeding it per input makes the ids the same
+ * every run, so corpus files can name existing jobs. Run a target with
  * VT_FUZZ_DEBUG=1 to see the ids and the bytes the server answered.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -68,15 +68,16 @@ add_jobs (VtsJobStore *store)
 {
   VtsJobSpec completed = VTS_JOB_SPEC_INIT;
   VtsJobSpec failed = VTS_JOB_SPEC_INIT;
-  VtsJob *done, *broken;
+  g_autoptr(VtsJob) done = NULL;
+  g_autoptr(VtsJob) broken = NULL;
 
-  vts_job_store_ensure_default (store);
+  vts_job_store_ensure_default (store, NULL);
   completed.duration = 0;
   completed.outcome = VTS_JOB_STATE_COMPLETED;
-  done = vts_job_store_create (store, &completed);
+  done = vts_job_store_create (store, &completed, NULL);
   failed.duration = 0;
   failed.outcome = VTS_JOB_STATE_ERROR;
-  broken = vts_job_store_create (store, &failed);
+  broken = vts_job_store_create (store, &failed, NULL);
 
   if (debug)
     fprintf (stderr, "jobs: pending %s, completed %s, error %s\n",

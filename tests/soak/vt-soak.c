@@ -518,7 +518,7 @@ main (int   argc,
   SoakOptions options = { 0, };
   g_autoptr(GError) error = NULL;
   g_autoptr(VtTestServer) server = NULL;
-  const char *server_pid;
+  g_autofree char *server_pid = NULL;
   Soak soak = { 0, };
   long client_rss[2] = { -1, -1 }, server_rss[2] = { -1, -1 };
   guint kept_since_round2 = 0;
@@ -535,7 +535,7 @@ main (int   argc,
   soak.faults = !options.no_faults;
   server = start_server (&options, soak.faults);
   soak.url = g_strdup (vt_test_server_get_url (server));
-  server_pid = vt_test_server_get_pid (server);
+  server_pid = g_strdup_printf ("%d", (int) vt_test_server_get_pid (server));
   soak.rand = g_rand_new_with_seed ((guint32) options.seed);
   soak.error_codes = g_hash_table_new (NULL, NULL);
 
