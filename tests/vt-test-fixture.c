@@ -246,6 +246,20 @@ answer (SoupServerMessage *msg,
   if (reply->body != NULL)
     soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC,
                                       reply->body, strlen (reply->body));
+  if (reply->headers != NULL)
+    {
+      g_auto(GStrv) lines = g_strsplit (reply->headers, "\n", -1);
+
+      for (guint i = 0; lines[i] != NULL; i++)
+        {
+          const char *colon = strchr (lines[i], ':');
+          g_autofree char *name = NULL;
+
+          g_assert_nonnull (colon);
+          name = g_strndup (lines[i], colon - lines[i]);
+          soup_message_headers_replace (headers, name, g_strstrip ((char *) colon + 1));
+        }
+    }
 }
 
 static void

@@ -103,6 +103,9 @@ typedef struct
   const char *retry_after;
   gboolean    hang;        /* never answer (the message is paused) */
   const char *location;    /* a Location header, for redirects */
+  const char *headers;     /* more response headers, "Name: value" lines
+                            * ("\n" between them), set after the body's
+                            * Content-Type: they may replace it */
 } VtReply;
 
 #define VT_REPLY_PENDING   { 200, "{\"result\": \"pending\"}", NULL, FALSE, NULL }

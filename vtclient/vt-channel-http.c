@@ -536,6 +536,16 @@ on_job_exchanged (GObject      *object,
       exchange->unchanged = TRUE;
       g_clear_error (&exchange->error);
     }
+  /* Nothing was asked that it could answer: an answer that says nothing
+   * of the job, retried like any other. */
+  else if (exchange->http_status == SOUP_STATUS_NOT_MODIFIED)
+    {
+      exchange->kind = VT_EXCHANGE_PROTOCOL;
+      g_clear_error (&exchange->error);
+      exchange->error = g_error_new_literal (VT_CLIENT_ERROR, VT_CLIENT_ERROR_PROTOCOL,
+                                             "The server answered 304 Not Modified "
+                                             "to a request that was not conditional");
+    }
   else if (exchange->kind == VT_EXCHANGE_OK)
     {
       gsize size;

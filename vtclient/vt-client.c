@@ -18,6 +18,7 @@
 #include "vt-enum-types.h"
 #include "vt-error.h"
 #include "vt-hub-private.h"
+#include "vt-state-file-private.h"
 #include "vt-job-list-private.h"
 #include "vt-job-private.h"
 #include "vt-job-response-private.h"
@@ -83,6 +84,9 @@
 /* Extrapolated progress updates a second, by default. */
 #define DEFAULT_PROGRESS_RATE     5.0
 
+/* How much longer polling waits are in power-saver mode, by default. */
+#define DEFAULT_POWER_SAVER_FACTOR 2.0
+
 /* The hubs' bounded queues decide how many requests are in flight; this
  * only has to leave room for them and the held ones. */
 #define MAX_CONNS (VT_HUB_MAX_REQUESTS + VT_HUB_MAX_HELD + 8)
@@ -105,6 +109,14 @@ struct _VtClient
   VtJitterMode  jitter_mode;
   char         *token;
   double        progress_rate;
+  double        power_saver_factor;
+
+  /* The desktop's word on the network and on power saving; the hubs
+   * are told in their own contexts. */
+  GNetworkMonitor      *network_monitor;
+  gulong                network_changed_id;
+  GPowerProfileMonitor *power_monitor;
+  gulong                power_saver_id;
 
   SoupSession  *session;
 
@@ -136,6 +148,9 @@ enum {
   PROP_TLS_DATABASE,
   PROP_START_JITTER,
   PROP_PROGRESS_RATE,
+  PROP_NETWORK_MONITOR,
+  PROP_POWER_PROFILE_MONITOR,
+  PROP_POWER_SAVER_FACTOR,
   N_PROPS
 };
 
@@ -212,27 +227,165 @@ on_hub_idle (VtHub    *hub,
  * own, will run that one job only. */
 static GPrivate in_sync_call;
 
+/* Called with the lock held. */
+static double
+current_poll_stretch (VtClient *self)
+{
+  if (self->power_monitor != NULL &&
+      g_power_profile_monitor_get_power_saver_enabled (self->power_monitor))
+    return self->power_saver_factor;
+
+  return 1.0;
+}
+
+/* The hub for the thread-default context and @base_url. */
+static VtHub *
+get_hub_for (VtClient   *self,
+             const char *base_url)
+{
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+  g_autofree char *key = hub_key (context, base_url);
+  g_autoptr(GNetworkMonitor) monitor = NULL;
+  VtHub *hub;
+  double stretch;
+
+  g_mutex_lock (&self->lock);
+  hub = g_hash_table_lookup (self->hubs, key);
+  if (hub != NULL)
+    {
+      g_mutex_unlock (&self->lock);
+      return hub;
+    }
+
+  hub = vt_hub_new (lookup_server (self, base_url), self->session, context,
+                    g_private_get (&in_sync_call) == NULL);
+  if (context != g_main_context_default ())
+    vt_hub_set_idle_func (hub, on_hub_idle, self);
+  g_hash_table_insert (self->hubs, g_steal_pointer (&key), hub);
+  monitor = self->network_monitor ? g_object_ref (self->network_monitor) : NULL;
+  stretch = current_poll_stretch (self);
+  g_mutex_unlock (&self->lock);
+
+  /* This is the hub's context: it is told here, before its first job. */
+  vt_hub_set_poll_stretch (hub, stretch);
+  vt_hub_set_network_monitor (hub, monitor);
+
+  return hub;
+}
+
 /* The hub for the thread-default context and the current base URL. */
 static VtHub *
 get_hub (VtClient *self)
 {
-  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
-  g_autofree char *key = hub_key (context, self->base_url);
-  VtHub *hub;
+  return get_hub_for (self, self->base_url);
+}
 
-  g_mutex_lock (&self->lock);
-  hub = g_hash_table_lookup (self->hubs, key);
-  if (hub == NULL)
+/* Telling every hub something, in its own context (a hub is used from
+ * its context only). */
+typedef enum
+{
+  HUB_SET_NETWORK_MONITOR,
+  HUB_CHECK_REACHABILITY,
+  HUB_SET_POLL_STRETCH,
+} HubNewsKind;
+
+typedef struct
+{
+  VtHub           *hub;
+  HubNewsKind      kind;
+  GNetworkMonitor *monitor;
+  double           stretch;
+} HubNews;
+
+static void
+hub_news_free (gpointer data)
+{
+  HubNews *news = data;
+
+  vt_hub_unref (news->hub);
+  g_clear_object (&news->monitor);
+  g_free (news);
+}
+
+static gboolean
+deliver_hub_news (gpointer data)
+{
+  HubNews *news = data;
+
+  switch (news->kind)
     {
-      hub = vt_hub_new (lookup_server (self, self->base_url), self->session, context,
-                        g_private_get (&in_sync_call) == NULL);
-      if (context != g_main_context_default ())
-        vt_hub_set_idle_func (hub, on_hub_idle, self);
-      g_hash_table_insert (self->hubs, g_steal_pointer (&key), hub);
+    case HUB_SET_NETWORK_MONITOR:
+      vt_hub_set_network_monitor (news->hub, news->monitor);
+      break;
+    case HUB_CHECK_REACHABILITY:
+      vt_hub_check_reachability (news->hub);
+      break;
+    case HUB_SET_POLL_STRETCH:
+      vt_hub_set_poll_stretch (news->hub, news->stretch);
+      break;
     }
-  g_mutex_unlock (&self->lock);
 
-  return hub;
+  return G_SOURCE_REMOVE;
+}
+
+/* Called with the lock held; delivered later, or at once when the
+ * hub's context is the caller's own. */
+static void
+tell_hubs_locked (VtClient    *self,
+                  HubNewsKind  kind)
+{
+  g_autoptr(GPtrArray) all = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->hubs);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      HubNews *news = g_new0 (HubNews, 1);
+
+      news->hub = vt_hub_ref (value);
+      news->kind = kind;
+      news->monitor = self->network_monitor ? g_object_ref (self->network_monitor) : NULL;
+      news->stretch = current_poll_stretch (self);
+      g_ptr_array_add (all, news);
+    }
+
+  /* Not delivered with the lock held: a hub of this context is told at
+   * once, and telling it may end jobs, whose handlers use the client. */
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; i < all->len; i++)
+    {
+      HubNews *news = g_ptr_array_index (all, i);
+
+      g_main_context_invoke_full (vt_hub_get_context (news->hub), G_PRIORITY_DEFAULT,
+                                  deliver_hub_news, news, hub_news_free);
+    }
+  g_mutex_lock (&self->lock);
+}
+
+static void
+tell_hubs (VtClient    *self,
+           HubNewsKind  kind)
+{
+  g_mutex_lock (&self->lock);
+  tell_hubs_locked (self, kind);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+on_network_changed (GNetworkMonitor *monitor,
+                    gboolean         available,
+                    gpointer         user_data)
+{
+  tell_hubs (VT_CLIENT (user_data), HUB_CHECK_REACHABILITY);
+}
+
+static void
+on_power_saver_changed (GPowerProfileMonitor *monitor,
+                        GParamSpec           *pspec,
+                        gpointer              user_data)
+{
+  tell_hubs (VT_CLIENT (user_data), HUB_SET_POLL_STRETCH);
 }
 
 /* ------------------------------------------------------------------ */
@@ -246,6 +399,11 @@ vt_client_dispose (GObject *object)
   g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
   GHashTableIter iter;
   gpointer value;
+
+  if (self->network_monitor != NULL)
+    g_clear_signal_handler (&self->network_changed_id, self->network_monitor);
+  if (self->power_monitor != NULL)
+    g_clear_signal_handler (&self->power_saver_id, self->power_monitor);
 
   /* Closing a hub ends its jobs, whose callbacks may use the client:
    * not with the lock held, and the jobs no longer tell the client. */
@@ -286,6 +444,8 @@ vt_client_finalize (GObject *object)
 
   g_clear_pointer (&self->base_url, g_free);
   g_clear_pointer (&self->token, g_free);
+  g_clear_object (&self->network_monitor);
+  g_clear_object (&self->power_monitor);
   g_clear_pointer (&self->hubs, g_hash_table_unref);
   g_clear_pointer (&self->servers, g_hash_table_unref);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
@@ -350,6 +510,15 @@ vt_client_get_property (GObject    *object,
     case PROP_PROGRESS_RATE:
       g_value_set_double (value, self->progress_rate);
       break;
+    case PROP_NETWORK_MONITOR:
+      g_value_set_object (value, self->network_monitor);
+      break;
+    case PROP_POWER_PROFILE_MONITOR:
+      g_value_set_object (value, self->power_monitor);
+      break;
+    case PROP_POWER_SAVER_FACTOR:
+      g_value_set_double (value, self->power_saver_factor);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -409,6 +578,15 @@ vt_client_set_property (GObject      *object,
       break;
     case PROP_PROGRESS_RATE:
       vt_client_set_progress_rate (self, g_value_get_double (value));
+      break;
+    case PROP_NETWORK_MONITOR:
+      vt_client_set_network_monitor (self, g_value_get_object (value));
+      break;
+    case PROP_POWER_PROFILE_MONITOR:
+      vt_client_set_power_profile_monitor (self, g_value_get_object (value));
+      break;
+    case PROP_POWER_SAVER_FACTOR:
+      vt_client_set_power_saver_factor (self, g_value_get_double (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -619,6 +797,54 @@ vt_client_class_init (VtClientClass *klass)
                          G_PARAM_READWRITE |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * VtClient:network-monitor: (attributes org.gtk.Property.get=vt_client_get_network_monitor org.gtk.Property.set=vt_client_set_network_monitor)
+   *
+   * Who tells the client whether its servers can be reached: by default
+   * the system's, [func@Gio.NetworkMonitor.get_default]. While it says a
+   * server cannot be reached (no default route and no route to the
+   * server's host: a server on this machine or the local network still
+   * can), jobs on that server send nothing and spend no attempt; their
+   * [property@Vt.Client:max-wait-time] keeps running, as it is the
+   * caller's deadline. When the route comes back, every waiting job asks
+   * within a second, spread over [property@Vt.Client:start-jitter].
+   * %NULL turns this off: servers are always taken as reachable.
+   */
+  props[PROP_NETWORK_MONITOR] =
+    g_param_spec_object ("network-monitor", NULL, NULL,
+                         G_TYPE_NETWORK_MONITOR,
+                         G_PARAM_READWRITE |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * VtClient:power-profile-monitor: (attributes org.gtk.Property.get=vt_client_get_power_profile_monitor org.gtk.Property.set=vt_client_set_power_profile_monitor)
+   *
+   * Who tells the client whether the system saves power: by default the
+   * system's, [func@Gio.PowerProfileMonitor.dup_default]. In power-saver
+   * mode, the waits between polls are [property@Vt.Client:power-saver-factor]
+   * times longer (the last poll still comes at the deadline); pushed
+   * channels, which cost nothing while they wait, are unchanged. %NULL
+   * turns this off.
+   */
+  props[PROP_POWER_PROFILE_MONITOR] =
+    g_param_spec_object ("power-profile-monitor", NULL, NULL,
+                         G_TYPE_POWER_PROFILE_MONITOR,
+                         G_PARAM_READWRITE |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * VtClient:power-saver-factor: (attributes org.gtk.Property.get=vt_client_get_power_saver_factor org.gtk.Property.set=vt_client_set_power_saver_factor)
+   *
+   * How many times longer the waits between polls are while
+   * [property@Vt.Client:power-profile-monitor] reports power-saver mode.
+   * 1 leaves them unchanged.
+   */
+  props[PROP_POWER_SAVER_FACTOR] =
+    g_param_spec_double ("power-saver-factor", NULL, NULL,
+                         1.0, 100.0, DEFAULT_POWER_SAVER_FACTOR,
+                         G_PARAM_READWRITE |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   /**
@@ -685,6 +911,7 @@ vt_client_init (VtClient *self)
   self->strategy = VT_STRATEGY_AUTO;
   self->jitter_mode = VT_JITTER_MODE_SYMMETRIC;
   self->progress_rate = DEFAULT_PROGRESS_RATE;
+  self->power_saver_factor = DEFAULT_POWER_SAVER_FACTOR;
 
   self->session = soup_session_new_with_options ("max-conns", MAX_CONNS,
                                                  "max-conns-per-host", MAX_CONNS,
@@ -698,6 +925,14 @@ vt_client_init (VtClient *self)
                                       (GDestroyNotify) vt_hub_unref);
   self->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->job_list = vt_job_list_new ();
+
+  /* The desktop's monitors, unless the caller hands in others. */
+  vt_client_set_network_monitor (self, g_network_monitor_get_default ());
+  {
+    g_autoptr(GPowerProfileMonitor) power = g_power_profile_monitor_dup_default ();
+
+    vt_client_set_power_profile_monitor (self, power);
+  }
 }
 
 /**
@@ -1345,14 +1580,17 @@ failed_job (const char *job_id,
   return job;
 }
 
-/* The job followed for @job_id in the thread-default context: the one
- * already followed there, or a new one, started. */
+/* The job followed for @job_id on @base_url in the thread-default
+ * context: the one already followed there, or a new one, started (with
+ * what is left of an earlier run's budget when @resume is given). */
 static VtJob *
-follow_job (VtClient   *self,
-            const char *job_id)
+follow_job_at (VtClient           *self,
+               const char         *base_url,
+               const char         *job_id,
+               const VtStateEntry *resume)
 {
   g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
-  g_autofree char *key = job_key (context, self->base_url, job_id);
+  g_autofree char *key = job_key (context, base_url, job_id);
   g_autoptr(GUri) uri = NULL;
   g_auto(VtWatchOptions) options = { 0 };
   GError *error = NULL;
@@ -1369,9 +1607,17 @@ follow_job (VtClient   *self,
     }
   g_mutex_unlock (&self->lock);
 
-  uri = vt_protocol_job_uri (self->base_url, job_id, &error);
+  uri = vt_protocol_job_uri (base_url, job_id, &error);
   if (uri == NULL)
     return failed_job (job_id, error);
+
+  /* Its budget ran out while the application was away. */
+  if (resume != NULL && resume->deadline_us <= g_get_real_time ())
+    {
+      job = vt_job_new (job_id, 0, NULL, NULL);
+      vt_job_listener ()->finished (NULL, VT_STATUS_TIMEOUT, NULL, g_object_ref (job));
+      return job;
+    }
 
   job = vt_job_new (job_id, self->progress_rate, &job_hooks, self);
   g_mutex_lock (&self->lock);
@@ -1381,12 +1627,27 @@ follow_job (VtClient   *self,
   if (context == g_main_context_default ())
     vt_job_list_append (self->job_list, job);
 
+  if (resume != NULL)
+    {
+      options.schedule.max_wait_time =
+        MAX (0.0, (resume->deadline_us - g_get_real_time ()) / (double) G_USEC_PER_SEC);
+      options.schedule.max_attempts = resume->attempts_left;
+      options.last_event_id = g_strdup (resume->last_event_id);
+    }
+
   /* The watch holds the job until it tells it the end. */
-  watch = vt_hub_follow (get_hub (self), &options, job_id, uri, NULL,
+  watch = vt_hub_follow (get_hub_for (self, base_url), &options, job_id, uri, NULL,
                          vt_job_listener (), g_object_ref (job));
   vt_job_set_watch (job, watch);
 
   return job;
+}
+
+static VtJob *
+follow_job (VtClient   *self,
+            const char *job_id)
+{
+  return follow_job_at (self, self->base_url, job_id, NULL);
 }
 
 /**
@@ -1473,6 +1734,151 @@ vt_client_set_progress_rate (VtClient *self,
   g_return_if_fail (rate >= 0.0 && rate <= 1000.0);
 
   set_double (self, &self->progress_rate, rate, PROP_PROGRESS_RATE);
+}
+
+/**
+ * vt_client_get_network_monitor:
+ * @self: a #VtClient
+ *
+ * Gets who tells the client whether its servers can be reached.
+ *
+ * Returns: (transfer none) (nullable): the monitor, %NULL when off
+ */
+GNetworkMonitor *
+vt_client_get_network_monitor (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), NULL);
+
+  return self->network_monitor;
+}
+
+/**
+ * vt_client_set_network_monitor:
+ * @self: a #VtClient
+ * @monitor: (nullable): the monitor, or %NULL to take servers as always
+ *   reachable
+ *
+ * Sets who tells the client whether its servers can be reached. Jobs
+ * already followed hear the new monitor's word.
+ */
+void
+vt_client_set_network_monitor (VtClient        *self,
+                               GNetworkMonitor *monitor)
+{
+  g_return_if_fail (VT_IS_CLIENT (self));
+  g_return_if_fail (monitor == NULL || G_IS_NETWORK_MONITOR (monitor));
+
+  g_mutex_lock (&self->lock);
+  if (self->network_monitor == monitor)
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  if (self->network_monitor != NULL)
+    g_clear_signal_handler (&self->network_changed_id, self->network_monitor);
+  g_set_object (&self->network_monitor, monitor);
+  if (monitor != NULL)
+    self->network_changed_id = g_signal_connect_object (monitor, "network-changed",
+                                                        G_CALLBACK (on_network_changed),
+                                                        self, G_CONNECT_DEFAULT);
+  tell_hubs_locked (self, HUB_SET_NETWORK_MONITOR);
+  g_mutex_unlock (&self->lock);
+
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_NETWORK_MONITOR]);
+}
+
+/**
+ * vt_client_get_power_profile_monitor:
+ * @self: a #VtClient
+ *
+ * Gets who tells the client whether the system saves power.
+ *
+ * Returns: (transfer none) (nullable): the monitor, %NULL when off
+ */
+GPowerProfileMonitor *
+vt_client_get_power_profile_monitor (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), NULL);
+
+  return self->power_monitor;
+}
+
+/**
+ * vt_client_set_power_profile_monitor:
+ * @self: a #VtClient
+ * @monitor: (nullable): the monitor, or %NULL to poll alike in every
+ *   power mode
+ *
+ * Sets who tells the client whether the system saves power. Jobs
+ * already followed poll by the new monitor's word from their next wait.
+ */
+void
+vt_client_set_power_profile_monitor (VtClient             *self,
+                                     GPowerProfileMonitor *monitor)
+{
+  g_return_if_fail (VT_IS_CLIENT (self));
+  g_return_if_fail (monitor == NULL || G_IS_POWER_PROFILE_MONITOR (monitor));
+
+  g_mutex_lock (&self->lock);
+  if (self->power_monitor == monitor)
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  if (self->power_monitor != NULL)
+    g_clear_signal_handler (&self->power_saver_id, self->power_monitor);
+  g_set_object (&self->power_monitor, monitor);
+  if (monitor != NULL)
+    self->power_saver_id = g_signal_connect_object (monitor, "notify::power-saver-enabled",
+                                                    G_CALLBACK (on_power_saver_changed),
+                                                    self, G_CONNECT_DEFAULT);
+  tell_hubs_locked (self, HUB_SET_POLL_STRETCH);
+  g_mutex_unlock (&self->lock);
+
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_POWER_PROFILE_MONITOR]);
+}
+
+/**
+ * vt_client_get_power_saver_factor:
+ * @self: a #VtClient
+ *
+ * Gets how many times longer the waits between polls are in power-saver
+ * mode.
+ *
+ * Returns: the factor, 1 or more
+ */
+double
+vt_client_get_power_saver_factor (VtClient *self)
+{
+  g_return_val_if_fail (VT_IS_CLIENT (self), DEFAULT_POWER_SAVER_FACTOR);
+
+  return self->power_saver_factor;
+}
+
+/**
+ * vt_client_set_power_saver_factor:
+ * @self: a #VtClient
+ * @factor: the factor, from 1 (no change) to 100
+ *
+ * Sets how many times longer the waits between polls are in power-saver
+ * mode.
+ */
+void
+vt_client_set_power_saver_factor (VtClient *self,
+                                  double    factor)
+{
+  g_return_if_fail (VT_IS_CLIENT (self));
+  g_return_if_fail (factor >= 1.0 && factor <= 100.0);
+
+  if (self->power_saver_factor == factor)
+    return;
+
+  g_mutex_lock (&self->lock);
+  self->power_saver_factor = factor;
+  tell_hubs_locked (self, HUB_SET_POLL_STRETCH);
+  g_mutex_unlock (&self->lock);
+
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_POWER_SAVER_FACTOR]);
 }
 
 /**
@@ -1857,4 +2263,113 @@ vt_client_import_model (VtClient    *self,
   g_mutex_unlock (&self->lock);
 
   return TRUE;
+}
+
+static int
+compare_job_pointers_by_age (gconstpointer a,
+                             gconstpointer b)
+{
+  return vt_job_compare_age (*(VtJob **) a, *(VtJob **) b);
+}
+
+/**
+ * vt_client_export_state:
+ * @self: a #VtClient
+ *
+ * Saves the jobs the client follows in the thread-default main context,
+ * for an application that restarts to follow them on with
+ * [method@Vt.Client.import_state]: for each, its server and id, what is
+ * left of its budget (the deadline, as a wall-clock time, and the
+ * attempts) and the id of the last event its stream sent. The result
+ * is JSON, to keep in a file of the application's (a GKeyFile value, a
+ * GSettings string).
+ *
+ * Returns: (transfer full): the state
+ */
+char *
+vt_client_export_state (VtClient *self)
+{
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_state_entry_free);
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer value;
+  gint64 now_us = g_get_real_time ();
+
+  g_return_val_if_fail (VT_IS_CLIENT (self), NULL);
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->jobs);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (vt_job_get_context (value) == context)
+      g_ptr_array_add (jobs, g_object_ref (value));
+  g_mutex_unlock (&self->lock);
+
+  /* In the order they were followed, the list's, where there is one. */
+  g_ptr_array_sort (jobs, compare_job_pointers_by_age);
+
+  /* These watches run in this context: reading them here is safe. */
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      VtWatch *watch = vt_job_get_watch (g_ptr_array_index (jobs, i));
+
+      if (watch == NULL || vt_watch_is_done (watch))
+        continue;
+      g_ptr_array_add (entries,
+                       vt_state_entry_new (vt_watch_get_base_url (watch),
+                                           vt_watch_get_job_id (watch),
+                                           now_us + (gint64) (vt_watch_get_time_left (watch) *
+                                                              G_USEC_PER_SEC),
+                                           vt_watch_get_attempts_left (watch),
+                                           vt_watch_get_last_event_id (watch)));
+    }
+
+  return vt_state_file_build (entries);
+}
+
+/**
+ * vt_client_import_state:
+ * @self: a #VtClient
+ * @state: a state from [method@Vt.Client.export_state]
+ * @error: return location for a #GError
+ *
+ * Follows on the jobs of a saved state, in the thread-default main
+ * context, each on the server it was followed on and with what was left
+ * of its budget: a job whose deadline has passed ends at once with
+ * %VT_STATUS_TIMEOUT. A stream resumes after the last event it had sent.
+ * The client's other settings (strategy, token, schedule) are its own,
+ * not the saved ones. A job the client already follows is given as it
+ * is. Nothing is followed when @state is not valid.
+ *
+ * Returns: (transfer full): a #GListModel of the #VtJob followed, in the
+ *   state's order; %NULL with %VT_CLIENT_ERROR_INVALID_ARGUMENT when
+ *   @state is not valid
+ */
+GListModel *
+vt_client_import_state (VtClient    *self,
+                        const char  *state,
+                        GError     **error)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  GListStore *jobs;
+
+  g_return_val_if_fail (VT_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (state != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  entries = vt_state_file_parse (state, error);
+  if (entries == NULL)
+    return NULL;
+
+  jobs = g_list_store_new (VT_TYPE_JOB);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      VtStateEntry *entry = g_ptr_array_index (entries, i);
+      g_autoptr(VtJob) job = follow_job_at (self, entry->base_url, entry->job_id, entry);
+
+      vt_job_hold (job);
+      g_list_store_append (jobs, job);
+    }
+
+  return G_LIST_MODEL (jobs);
 }

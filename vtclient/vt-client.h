@@ -104,6 +104,24 @@ void          vt_client_set_progress_rate   (VtClient             *self,
                                              double                rate);
 
 VT_AVAILABLE_IN_ALL
+GNetworkMonitor *vt_client_get_network_monitor (VtClient          *self);
+VT_AVAILABLE_IN_ALL
+void          vt_client_set_network_monitor (VtClient             *self,
+                                             GNetworkMonitor      *monitor);
+
+VT_AVAILABLE_IN_ALL
+GPowerProfileMonitor *vt_client_get_power_profile_monitor (VtClient *self);
+VT_AVAILABLE_IN_ALL
+void          vt_client_set_power_profile_monitor (VtClient       *self,
+                                                   GPowerProfileMonitor *monitor);
+
+VT_AVAILABLE_IN_ALL
+double        vt_client_get_power_saver_factor (VtClient          *self);
+VT_AVAILABLE_IN_ALL
+void          vt_client_set_power_saver_factor (VtClient          *self,
+                                                double             factor);
+
+VT_AVAILABLE_IN_ALL
 VtJob        *vt_client_follow              (VtClient             *self,
                                              const char           *job_id);
 VT_AVAILABLE_IN_ALL
@@ -114,6 +132,13 @@ char         *vt_client_export_model        (VtClient             *self);
 VT_AVAILABLE_IN_ALL
 gboolean      vt_client_import_model        (VtClient             *self,
                                              const char           *model,
+                                             GError              **error);
+
+VT_AVAILABLE_IN_ALL
+char         *vt_client_export_state        (VtClient             *self);
+VT_AVAILABLE_IN_ALL
+GListModel   *vt_client_import_state        (VtClient             *self,
+                                             const char           *state,
                                              GError              **error);
 
 VT_AVAILABLE_IN_ALL

@@ -52,6 +52,9 @@ VtWatch        *vt_hub_follow         (VtHub                 *hub,
 
 void            vt_hub_set_online     (VtHub                 *hub,
                                        gboolean               online);
+void            vt_hub_set_network_monitor (VtHub            *hub,
+                                            GNetworkMonitor  *monitor);
+void            vt_hub_check_reachability  (VtHub            *hub);
 void            vt_hub_set_poll_stretch (VtHub               *hub,
                                          double               stretch);
 VtRequestQueue *vt_hub_get_queue      (VtHub                 *hub);

@@ -39,6 +39,8 @@ struct _VtHub
 
   gboolean        online;
   GQueue          offline;   /* VtWatch *, waiting for the network */
+  GNetworkMonitor *monitor;  /* who says whether it is; NULL: always */
+  GCancellable   *reach_check;  /* the can-reach question in flight */
   double          poll_stretch;
 
   VtHubIdleFunc   idle_func;
@@ -324,6 +326,8 @@ vt_hub_unref (VtHub *hub)
     return;
 
   g_assert (hub->watches.length == 0);
+  g_clear_object (&hub->monitor);
+  g_clear_object (&hub->reach_check);
   g_array_unref (hub->feeds);
   vt_request_queue_close (hub->queue);
   vt_request_queue_close (hub->held_queue);
@@ -352,6 +356,8 @@ vt_hub_close (VtHub *hub)
   g_queue_clear (&hub->parked);
   g_queue_clear (&hub->offline);
   hub->probe = NULL;
+  if (hub->reach_check != NULL)
+    g_cancellable_cancel (hub->reach_check);
 
   /* Each one leaves the list as it ends. */
   while (hub->watches.head != NULL)
@@ -433,6 +439,88 @@ vt_hub_set_online (VtHub    *hub,
     return;
   while ((watch = g_queue_pop_head (&hub->offline)) != NULL)
     vt_watch_resume_online (watch);
+}
+
+/* Whether @error says the host has no route, as can_reach() tells it;
+ * other errors (a failed lookup) leave it to the requests to find out. */
+static gboolean
+is_unreachable_error (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE);
+}
+
+static void
+on_reach_checked (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  VtHub *hub = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean reachable;
+
+  reachable = g_network_monitor_can_reach_finish (G_NETWORK_MONITOR (object), result, &error);
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    vt_hub_set_online (hub, reachable || !is_unreachable_error (error));
+  vt_hub_unref (hub);
+}
+
+/*
+ * vt_hub_check_reachability:
+ *
+ * Asks the hub's network monitor again whether the server can be
+ * reached: at once when the monitor has a default route (the usual
+ * answer, and no lookup), else by its can_reach(), so that a server on
+ * this machine or on the local network is still followed with no
+ * Internet. While the question runs the hub waits: the monitor just
+ * said there is no default route. A later check makes an earlier one's
+ * answer moot. Call from the hub's context.
+ */
+void
+vt_hub_check_reachability (VtHub *hub)
+{
+  g_autoptr(GSocketConnectable) server = NULL;
+
+  if (hub->closed)
+    return;
+
+  if (hub->reach_check != NULL)
+    g_cancellable_cancel (hub->reach_check);
+  g_clear_object (&hub->reach_check);
+
+  if (hub->monitor == NULL || g_network_monitor_get_network_available (hub->monitor))
+    {
+      vt_hub_set_online (hub, TRUE);
+      return;
+    }
+
+  /* A URL that does not parse fails the requests, with a clear error. */
+  server = g_network_address_parse_uri (vt_server_info_get_base_url (hub->info), 80, NULL);
+  if (server == NULL)
+    {
+      vt_hub_set_online (hub, TRUE);
+      return;
+    }
+
+  vt_hub_set_online (hub, FALSE);
+  hub->reach_check = g_cancellable_new ();
+  g_network_monitor_can_reach_async (hub->monitor, server, hub->reach_check,
+                                     on_reach_checked, vt_hub_ref (hub));
+}
+
+/*
+ * vt_hub_set_network_monitor:
+ * @monitor: (nullable): who tells whether the server can be reached;
+ *   %NULL: it always can
+ *
+ * Call from the hub's context; the hub asks it at once.
+ */
+void
+vt_hub_set_network_monitor (VtHub           *hub,
+                            GNetworkMonitor *monitor)
+{
+  g_set_object (&hub->monitor, monitor);
+  vt_hub_check_reachability (hub);
 }
 
 /* Power saver: polling waits are this many times longer (1: not). */

@@ -46,5 +46,9 @@ void                   vt_job_add_waiter   (VtJob            *self,
                                             GTask            *task,
                                             gboolean          cancels_unheld);
 void                   vt_job_detach       (VtJob            *self);
+VtWatch               *vt_job_get_watch    (VtJob            *self);
+GMainContext          *vt_job_get_context  (VtJob            *self);
+int                    vt_job_compare_age  (VtJob            *a,
+                                            VtJob            *b);
 
 G_END_DECLS

@@ -77,6 +77,7 @@ struct _VtJob
   GQueue            waiters;      /* Waiter * */
   guint             holds;        /* vt_client_follow() calls */
   VtWatch          *watch;        /* while it is followed */
+  guint64           serial;       /* the order jobs were made in */
   const VtJobHooks *hooks;
   gpointer          hooks_data;
   GMainContext     *context;
@@ -298,6 +299,8 @@ vt_job_init (VtJob *self)
  *
  * A job of the thread-default main context, where its notifications run.
  */
+static gsize next_serial;
+
 VtJob *
 vt_job_new (const char       *job_id,
             double            progress_rate,
@@ -311,6 +314,7 @@ vt_job_new (const char       *job_id,
   self->hooks = hooks;
   self->hooks_data = hooks_data;
   self->context = g_main_context_ref_thread_default ();
+  self->serial = g_atomic_pointer_add (&next_serial, 1);
 
   return self;
 }
@@ -644,6 +648,28 @@ const VtWatchListener *
 vt_job_listener (void)
 {
   return &job_listener;
+}
+
+/* The watch that follows the job, %NULL once it is no longer followed. */
+VtWatch *
+vt_job_get_watch (VtJob *self)
+{
+  return self->watch;
+}
+
+/* Orders jobs as they were made. */
+int
+vt_job_compare_age (VtJob *a,
+                    VtJob *b)
+{
+  return a->serial < b->serial ? -1 : a->serial > b->serial;
+}
+
+/* The context the job was followed in, where it notifies. */
+GMainContext *
+vt_job_get_context (VtJob *self)
+{
+  return self->context;
 }
 
 /* The watch that follows the job: kept, to stop it. */

@@ -35,6 +35,9 @@ typedef struct
   double            progress_interval;  /* asked of feeds for jobs whose
                                          * progress is wanted */
   char             *token;
+  /* Resuming a job followed before (vt_client_import_state()): the
+   * last event its stream sent, sent as Last-Event-ID. */
+  char             *last_event_id;
 } VtWatchOptions;
 
 void vt_watch_options_clear (VtWatchOptions *options);
@@ -142,7 +145,11 @@ void            vt_watch_resume_online      (VtWatch               *watch);
 gboolean        vt_watch_is_done            (VtWatch               *watch);
 
 const char     *vt_watch_get_job_id         (VtWatch               *watch);
+const char     *vt_watch_get_base_url       (VtWatch               *watch);
 guint           vt_watch_get_n_requests     (VtWatch               *watch);
+double          vt_watch_get_time_left      (VtWatch               *watch);
+guint           vt_watch_get_attempts_left  (VtWatch               *watch);
+const char     *vt_watch_get_last_event_id  (VtWatch               *watch);
 GList          *vt_watch_get_link           (VtWatch               *watch);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtWatch, vt_watch_unref)

@@ -109,6 +109,7 @@ void
 vt_watch_options_clear (VtWatchOptions *options)
 {
   g_clear_pointer (&options->token, g_free);
+  g_clear_pointer (&options->last_event_id, g_free);
 }
 
 VtWatch *
@@ -149,6 +150,12 @@ vt_watch_get_job_id (VtWatch *watch)
   return watch->job_id;
 }
 
+const char *
+vt_watch_get_base_url (VtWatch *watch)
+{
+  return watch->base_url;
+}
+
 guint
 vt_watch_get_n_requests (VtWatch *watch)
 {
@@ -186,6 +193,36 @@ vt_watch_attempts_left (VtWatch *watch)
   guint max = watch->options.schedule.max_attempts;
 
   return max == 0 || watch->requests < max;
+}
+
+/* What is left of the watch's budget: seconds, and attempts (0: no
+ * limit; at least 1 while a request is in flight, which a restarted
+ * application sends again). */
+double
+vt_watch_get_time_left (VtWatch *watch)
+{
+  if (!watch->started)
+    return watch->options.schedule.max_wait_time;
+
+  return MAX (0.0, watch->options.schedule.max_wait_time - vt_watch_elapsed (watch));
+}
+
+guint
+vt_watch_get_attempts_left (VtWatch *watch)
+{
+  guint max = watch->options.schedule.max_attempts;
+
+  if (max == 0)
+    return 0;
+
+  return watch->requests < max ? max - watch->requests : 1;
+}
+
+/* The id of the last event the job's stream sent, if any. */
+const char *
+vt_watch_get_last_event_id (VtWatch *watch)
+{
+  return watch->options.last_event_id;
 }
 
 /* ------------------------------------------------------------------ */
@@ -811,6 +848,13 @@ on_stream_event (const VtJobObservation *observation,
 {
   VtWatch *watch = user_data;
 
+  /* Where a new stream resumes: after this restart or a restart of
+   * the application (vt_client_export_state()). */
+  if (event_id != NULL && g_strcmp0 (event_id, watch->options.last_event_id) != 0)
+    {
+      g_free (watch->options.last_event_id);
+      watch->options.last_event_id = g_strdup (event_id);
+    }
   if (!watch->done)
     vt_watch_on_observation (watch, observation);
 }
@@ -1006,7 +1050,8 @@ vt_watch_start_request (gpointer data)
   if (watch->channel == CHANNEL_STREAM)
     {
       vt_watch_arm_deadline (watch);
-      vt_channel_stream_async (watch->host->session, uri, token, NULL,
+      vt_channel_stream_async (watch->host->session, uri, token,
+                               redirected ? NULL : watch->options.last_event_id,
                                watch->options.request_timeout, 0.0,
                                watch->request_cancellable, &stream_callbacks, watch,
                                on_stream_closed, watch);
@@ -1145,6 +1190,7 @@ vt_watch_new (const VtWatchHost     *host,
   host->ref (host->host_data);
   watch->options = *options;
   watch->options.token = g_strdup (options->token);
+  watch->options.last_event_id = g_strdup (options->last_event_id);
   watch->base_url = g_strdup (base_url);
   watch->job_id = g_strdup (job_id);
   watch->uri = g_uri_ref (uri);
