@@ -46,6 +46,7 @@
 #include <libsoup/soup.h>
 #include <vtclient.h>
 
+#include "vt-answer-bytes.h"
 #include "vt-scale-probe.h"
 #include "vt-test-server.h"
 
@@ -388,15 +389,6 @@ typedef struct
   guint          pending_answers; /* answers that said it was pending */
 } ScaleJob;
 
-/* Answers the follower received, and their bytes as libsoup read them
- * from the socket (SoupMessageMetrics): status line and headers, body. */
-typedef struct
-{
-  guint64 count;
-  guint64 header_bytes;
-  guint64 body_bytes;
-} AnswerTally;
-
 /* The server's count of requests, answered and 429. */
 typedef struct
 {
@@ -442,8 +434,8 @@ struct _Run
   guint              n_timeouts;
   guint64            client_requests;
   gboolean           counting;
-  GHashTable        *answers;        /* HTTP status → AnswerTally */
-  AnswerTally        unchanged;      /* answers on a job already seen pending, still pending */
+  GHashTable        *answers;        /* HTTP status → VtAnswerTally */
+  VtAnswerTally      unchanged;      /* answers on a job already seen pending, still pending */
 
   /* --rate-limit: the server's count one second into the follow phase */
   RequestCounts      settle_counts;
@@ -555,7 +547,7 @@ run_new (const ScaleConfig *config,
     }
   run->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   run->error_codes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  run->answers = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  run->answers = vt_answer_tallies_new ();
   run->settle_counts = no_counts;
   run->cancellable = g_cancellable_new ();
   run->creators = g_ptr_array_new_with_free_func (g_object_unref);
@@ -588,67 +580,30 @@ run_fail (Run        *run,
   va_end (args);
 }
 
+/* An answer the follower received (vt-answer-bytes.h): its bytes by
+ * status, and, when it says the job is still pending and an earlier
+ * answer said so too, as a poll of a job that had not changed. (A request
+ * started while counting is told when it finishes, which can be just
+ * after the follow phase.) */
 static void
-tally_add (AnswerTally *tally,
+on_answer (SoupMessage *msg,
+           guint        status,
            guint64      header_bytes,
-           guint64      body_bytes)
-{
-  tally->count++;
-  tally->header_bytes += header_bytes;
-  tally->body_bytes += body_bytes;
-}
-
-/* The job a request of the follower's is about: GET /jobs/{id}, with or
- * without ?wait (not its event stream). */
-static ScaleJob *
-message_job (Run         *run,
-             SoupMessage *msg)
-{
-  const char *path = g_uri_get_path (soup_message_get_uri (msg));
-
-  if (!g_str_has_prefix (path, "/jobs/") || strchr (path + strlen ("/jobs/"), '/') != NULL)
-    return NULL;
-  return g_hash_table_lookup (run->by_id, path + strlen ("/jobs/"));
-}
-
-/* An answer the follower received: its bytes by status, and, when it says
- * the job is still pending (vt-server's ETag W/"pending", on a 200 and a
- * 304 alike) and an earlier answer said so too, as a poll of a job that
- * had not changed. */
-static void
-on_message_finished (SoupMessage *msg,
-                     gpointer     user_data)
+           guint64      body_bytes,
+           gpointer     user_data)
 {
   Run *run = current_run;
-  guint status = soup_message_get_status (msg);
-  SoupMessageMetrics *metrics = soup_message_get_metrics (msg);
-  const char *etag = soup_message_headers_get_one (soup_message_get_response_headers (msg), "ETag");
-  guint64 header_bytes, body_bytes;
-  AnswerTally *tally;
-  ScaleJob *job;
+  const char *id = vt_answer_job_id (msg);
+  ScaleJob *job = id != NULL && run != NULL ? g_hash_table_lookup (run->by_id, id) : NULL;
 
-  /* Cancelled or failed before a status line: nothing was answered. (A
-   * request started while counting is tallied when it finishes, which
-   * can be just after the follow phase.) */
-  if (run == NULL || status < 100 || metrics == NULL)
+  if (run == NULL)
     return;
-  header_bytes = soup_message_metrics_get_response_header_bytes_received (metrics);
-  body_bytes = soup_message_metrics_get_response_body_bytes_received (metrics);
-  tally = g_hash_table_lookup (run->answers, GUINT_TO_POINTER (status));
-  if (tally == NULL)
-    {
-      tally = g_new0 (AnswerTally, 1);
-      g_hash_table_insert (run->answers, GUINT_TO_POINTER (status), tally);
-    }
-  tally_add (tally, header_bytes, body_bytes);
-
-  job = message_job (run, msg);
-  if (job == NULL || g_strcmp0 (etag, "W/\"pending\"") != 0 ||
-      (status != SOUP_STATUS_OK && status != SOUP_STATUS_NOT_MODIFIED))
-    return;
-  if (job->pending_answers++ > 0)
-    tally_add (&run->unchanged, header_bytes, body_bytes);
+  vt_answer_tallies_add (run->answers, status, header_bytes, body_bytes);
+  if (job != NULL && vt_answer_says_pending (msg, status) && job->pending_answers++ > 0)
+    vt_answer_tally_add (&run->unchanged, header_bytes, body_bytes);
 }
+
+static const VtAnswerWatcher answer_watcher = { on_answer, NULL };
 
 /* Every request any SoupSession of this process starts while following:
  * VtClient's private session included (the bench's own scrapes left
@@ -661,18 +616,12 @@ on_message_starting (GSignalInvocationHint *hint,
                      gpointer               user_data)
 {
   SoupMessage *msg = g_value_get_object (&params[0]);
-  GQuark tallied = g_quark_from_static_string ("vt-scale-tallied");
 
   if (current_run == NULL || !current_run->counting ||
       g_object_get_qdata (G_OBJECT (msg), g_quark_from_static_string ("vt-scale-own")) != NULL)
     return TRUE;
   current_run->client_requests++;
-  if (g_object_get_qdata (G_OBJECT (msg), tallied) == NULL)
-    {
-      g_object_set_qdata (G_OBJECT (msg), tallied, GINT_TO_POINTER (TRUE));
-      soup_message_add_flags (msg, SOUP_MESSAGE_COLLECT_METRICS);
-      g_signal_connect (msg, "finished", G_CALLBACK (on_message_finished), NULL);
-    }
+  vt_answer_bytes_track (msg, &answer_watcher);
   return TRUE;
 }
 
@@ -1429,38 +1378,14 @@ row_set_failure (JsonObject *row,
   json_object_set_string_member (row, "failure", failure);
 }
 
-static double
-tally_bytes_per_answer (const AnswerTally *tally)
-{
-  return tally->count > 0 ? (tally->header_bytes + tally->body_bytes) / (double) tally->count : NAN;
-}
-
-/* "answers": {"200": {"count", "header_bytes", "body_bytes",
- * "bytes_per_answer"}, …}, and the answers to polls of unchanged jobs. */
+/* "answers" by status, and the answers to polls of unchanged jobs. */
 static void
 add_answer_bytes (JsonObject *row,
                   const Run  *run)
 {
-  g_autoptr(JsonObject) answers = json_object_new ();
-  GHashTableIter iter;
-  gpointer key, value;
-
-  g_hash_table_iter_init (&iter, run->answers);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      const AnswerTally *tally = value;
-      JsonObject *object = json_object_new ();
-      g_autofree char *status = g_strdup_printf ("%u", GPOINTER_TO_UINT (key));
-
-      json_object_set_int_member (object, "count", tally->count);
-      json_object_set_int_member (object, "header_bytes", tally->header_bytes);
-      json_object_set_int_member (object, "body_bytes", tally->body_bytes);
-      set_number (object, "bytes_per_answer", tally_bytes_per_answer (tally));
-      json_object_set_object_member (answers, status, object);
-    }
-  json_object_set_object_member (row, "answers", g_steal_pointer (&answers));
+  json_object_set_object_member (row, "answers", vt_answer_tallies_to_json (run->answers));
   json_object_set_int_member (row, "unchanged_polls", run->unchanged.count);
-  set_number (row, "bytes_per_unchanged_poll", tally_bytes_per_answer (&run->unchanged));
+  set_number (row, "bytes_per_unchanged_poll", vt_answer_tally_mean (&run->unchanged));
 }
 
 /* --rate-limit: 429s among the requests the server answered after the
