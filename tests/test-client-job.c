@@ -573,6 +573,10 @@ test_sequential_no_growth (VtFixture     *f,
    * there (its leak check does). */
   return;
 #endif
+  /* Memcheck's own allocator grows as it records every block: there its
+   * leak check is what says nothing is kept. */
+  if (g_getenv ("VT_VALGRIND") != NULL)
+    return;
   /* Nothing kept per job: 9,000 more jobs move RSS by less than 1 MiB
    * (allocator slack). */
   g_assert_cmpint (rss_kib () - before, <, 1024);

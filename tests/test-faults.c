@@ -16,6 +16,7 @@
 
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
+#include <math.h>
 #include <string.h>
 #include <vtclient.h>
 
@@ -58,6 +59,10 @@ typedef struct
 
 #define REQUEST_TIMEOUT (-1.0)
 
+/* A check of the targets (path and query) of the requests the server
+ * saw, in order. */
+typedef void (*TargetsCheck) (GStrv targets);
+
 typedef struct
 {
   const char *fault;        /* the --faults spec */
@@ -66,6 +71,7 @@ typedef struct
   MinGap      min_gap;
   Expect      expect;
   guint       max_attempts; /* 0: MAX_ATTEMPTS */
+  TargetsCheck check;       /* or NULL */
 } Cell;
 
 typedef struct
@@ -75,8 +81,11 @@ typedef struct
   GAsyncResult *result;
 } Watch;
 
-/* The client's budget in every cell. */
+/* The client's budget in every cell, and how long its job takes. */
 #define BUDGET S (1.5)
+#define JOB_DURATION S (0.4)
+/* A slow body comes in five pieces 200 ms apart, whatever the scale. */
+#define SLOW_BODY_SECONDS 0.8
 #define MAX_ATTEMPTS 8
 
 static void
@@ -160,6 +169,12 @@ max_requests (const Cell *cell)
 {
   guint kept;
 
+  /* Polls that wait out a slow body see a stretched job (valgrind)
+   * pending more often: one more time per slow body it lasts. */
+  if (g_str_has_prefix (cell->fault, "slow-body:1") && cell->expect.code < 0 &&
+      (cell->mode == MODE_ASYNC || cell->mode == MODE_SYNC))
+    return cell->expect.max_requests + (guint) ceil (JOB_DURATION / SLOW_BODY_SECONDS) - 1;
+
   if (cell->min_gap.every == 0)
     return cell->expect.max_requests;
 
@@ -200,6 +215,61 @@ assert_gaps_kept (const Cell *cell,
 
 static const char * const job_routes[] = { "/jobs/{id}", "/jobs/{id}/events", NULL };
 
+/* The number in @target's query parameter @name, or 0 without it. */
+static guint64
+query_number (const char *target,
+              const char *name)
+{
+  const char *query = strchr (target, '?');
+  g_autoptr(GHashTable) params = NULL;
+  const char *value;
+
+  if (query == NULL)
+    return 0;
+
+  params = g_uri_parse_params (query + 1, -1, "&", G_URI_PARAMS_NONE, NULL);
+  value = params != NULL ? g_hash_table_lookup (params, name) : NULL;
+
+  return value != NULL ? g_ascii_strtoull (value, NULL, 10) : 0;
+}
+
+/* One redirect per request: each request to the job's own URL is sent on
+ * to the Location, for that one request, and the next starts from the
+ * job's URL again: own, redirected, own, redirected... */
+static void
+check_redirected_once (GStrv targets)
+{
+  guint n = g_strv_length (targets);
+
+  g_assert_cmpuint (n % 2, ==, 0);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpuint (query_number (targets[i], "vt-redirected"), ==, i % 2);
+}
+
+/* The most redirects a watch follows in a row. */
+#define MAX_REDIRECTS 5
+
+/* A loop: each hop follows the one before (vt-loop=1, 2, ...), at most
+ * MAX_REDIRECTS in a row; after the answer that would be one more, the
+ * watch starts again from the job's own URL (or stops). */
+static void
+check_redirect_chains (GStrv targets)
+{
+  guint64 previous = 0;
+
+  for (guint i = 0; targets[i] != NULL; i++)
+    {
+      guint64 hops = query_number (targets[i], "vt-loop");
+
+      g_assert_cmpuint (hops, <=, MAX_REDIRECTS);
+      if (hops > 0)
+        g_assert_cmpuint (hops, ==, previous + 1);
+      else if (i > 0)
+        g_assert_cmpuint (previous, ==, MAX_REDIRECTS);
+      previous = hops;
+    }
+}
+
 static void
 log_arrivals (const Cell *cell,
               GArray     *arrivals,
@@ -220,7 +290,7 @@ test_cell (gconstpointer data)
   const Cell *cell = data;
   g_autofree char *dir = g_dir_make_tmp ("vt-faults-XXXXXX", NULL);
   g_autofree char *state = g_build_filename (dir, "jobs.json", NULL);
-  g_autofree char *id = create_job (state, S (0.4));
+  g_autofree char *id = create_job (state, JOB_DURATION);
   g_autofree char *job_path = g_strconcat ("/jobs/", id, NULL);
   g_autoptr(VtTestServer) server =
     vt_test_server_start ("--state", state, "--seed", "11", "--faults", cell->fault,
@@ -230,6 +300,7 @@ test_cell (gconstpointer data)
   g_autoptr(VtClient) client = vt_client_new (vt_test_proxy_get_url (proxy));
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) arrivals = NULL;
+  g_auto(GStrv) targets = NULL;
   Watch watch = { g_array_new (FALSE, FALSE, sizeof (VtStatus)), FALSE, NULL };
   VtStatus status;
   gint64 called_us;
@@ -263,8 +334,12 @@ test_cell (gconstpointer data)
     }
 
   arrivals = vt_test_proxy_get_arrivals (proxy, job_path);
+  targets = vt_test_proxy_get_targets (proxy, job_path);
   answered = vt_test_server_count_requests (server, job_routes, 0);
   log_arrivals (cell, arrivals, called_us);
+  if (cell->check != NULL)
+    for (guint i = 0; targets[i] != NULL; i++)
+      g_test_message ("request %u: %s", i, targets[i]);
   g_test_message ("%s × %s: status %d, error %s, %u requests seen, %u answered, %u signals",
                   cell->fault, mode_names[cell->mode], status,
                   error ? error->message : "none", arrivals->len, answered,
@@ -282,12 +357,17 @@ test_cell (gconstpointer data)
     }
   else
     g_assert_error (error, VT_CLIENT_ERROR, cell->expect.code);
+  /* The only HTTP errors here are redirects the watch would not follow. */
+  if (cell->expect.code == VT_CLIENT_ERROR_HTTP)
+    g_assert_nonnull (strstr (error->message, "redirect"));
 
   /* Every request the server answered went through the proxy. */
   g_assert_cmpuint (answered, <=, arrivals->len);
   g_assert_cmpuint (arrivals->len, >=, cell->expect.min_requests);
   g_assert_cmpuint (arrivals->len, <=, max_requests (cell));
   assert_gaps_kept (cell, arrivals, called_us);
+  if (cell->check != NULL)
+    cell->check (targets);
 
   g_array_unref (watch.statuses);
   g_unlink (state);
@@ -314,7 +394,8 @@ main (int   argc,
     double      request_timeout;
     MinGap      min_gap;
     Expect      poll, stream, long_poll;
-    guint       max_attempts;  /* 0: MAX_ATTEMPTS */
+    guint       max_attempts;
+    TargetsCheck check;
   } always[] = {
     /* Retried until the budget is spent; every other 503 carries a
      * Retry-After of a second, which is obeyed: at most five requests in
@@ -347,18 +428,21 @@ main (int   argc,
      * after a long-poll's first request is soon, and held. */
     { "huge:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), COMPLETED (2, 2) },
     { "no-status:1", 0.25, { 0, 0 }, PROTOCOL (3, 3), COMPLETED (1, 1), PROTOCOL (3, 3) },
-    /* One redirect to the same resource is followed, each hop one of
+    /* One redirect to the same resource is followed, for that request
+     * (the job's URL and the redirected one take turns), each hop one of
      * the watch's requests: with 4 attempts, 2 polls 0.1 s apart spend
      * them well before the job's end at 0.4 s; a stream sees the end
      * after one hop, a long-poll after two (its first request asked with
      * no wait, then the held one). */
-    { "redirect:1", 0.25, { 0, 0 }, TIMEOUT (4, 4), COMPLETED (2, 2), COMPLETED (4, 4), 4 },
-    /* A loop: more than 5 redirects in a row are one failed attempt, and
-     * every hop counts, so the watch makes exactly its 8 requests and
+    { "redirect:1", 0.25, { 0, 0 }, TIMEOUT (4, 4), COMPLETED (2, 2), COMPLETED (4, 4), 4,
+      check_redirected_once },
+    /* A loop: every hop counts against max-attempts; five redirects in a
+     * row are followed, the sixth answer is a failed attempt, retried
+     * from the job's own URL: the watch makes exactly its 8 requests and
      * fails with the redirect error. */
     { "redirect-loop:1", 0.25, { 0, 0 },
       HTTP (MAX_ATTEMPTS, MAX_ATTEMPTS), HTTP (MAX_ATTEMPTS, MAX_ATTEMPTS),
-      HTTP (MAX_ATTEMPTS, MAX_ATTEMPTS) },
+      HTTP (MAX_ATTEMPTS, MAX_ATTEMPTS), 0, check_redirect_chains },
     /* A body dribbled over a second: slower than a 0.25 s request
      * timeout, which ends each request as a hang does (a long-poll's
      * first, asked with no wait; the held one after it is not
@@ -394,7 +478,8 @@ main (int   argc,
                                &always[i].poll;
 
         cells[n] = (Cell) { always[i].fault, mode, always[i].request_timeout,
-                            always[i].min_gap, *expect, always[i].max_attempts };
+                            always[i].min_gap, *expect, always[i].max_attempts,
+                            always[i].check };
         g_test_add_data_func (path, &cells[n++], test_cell);
       }
 
@@ -407,17 +492,16 @@ main (int   argc,
 
         /* A dribbled body needs a request timeout longer than its second. */
         double timeout = g_str_has_prefix (sometimes[i], "slow-body") ? 3.0 : 0.25;
+        /* Redirect hops are requests too: room for them. */
+        guint attempts = g_str_has_prefix (sometimes[i], "redirect") ? 2 * MAX_ATTEMPTS :
+                                                                        MAX_ATTEMPTS;
         /* A connection the client reused and the server dropped before
          * any byte of its answer: libsoup sends the request again, once,
          * on a new connection, unseen by the watch's attempt count. */
-        guint max = g_str_has_prefix (sometimes[i], "reset") ? 2 * MAX_ATTEMPTS : MAX_ATTEMPTS;
-
-        /* Redirect hops are requests too: room for them. */
-        guint attempts = g_str_has_prefix (sometimes[i], "redirect") ? 2 * MAX_ATTEMPTS : 0;
+        guint max = g_str_has_prefix (sometimes[i], "reset") ? 2 * attempts : attempts;
 
         cells[n] = (Cell) { sometimes[i], mode, timeout, { 0, 0 },
-                            { VT_STATUS_COMPLETED, -1, 1, attempts ? attempts : max },
-                            attempts };
+                            { VT_STATUS_COMPLETED, -1, 1, max }, attempts, NULL };
         g_test_add_data_func (path, &cells[n++], test_cell);
       }
 

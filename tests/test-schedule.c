@@ -124,31 +124,139 @@ test_backoff_full_jitter (void)
     }
 }
 
-/* The seed gives up when the next wait would pass the deadline; we make the
- * last request at the deadline instead. Without jitter the seed's defaults
- * poll at 0, 1, 3, 7, 15, 31 and then, instead of giving up, at 60. */
+/* Follows a job that never ends with the plain schedule: the instants of
+ * the requests after the first, in @times. Returns how many were made in
+ * all, the first included. */
+static guint
+follow_pending (const VtScheduleConfig *config,
+                GRand                  *rand,
+                double                 *times,
+                guint                   most)
+{
+  double now = 0, delay;
+  guint attempts = 1;
+
+  while (vt_schedule_next_delay (config, attempts, now, NULL, NULL, rand, &delay))
+    {
+      now += delay;
+      g_assert_cmpuint (attempts - 1, <, most);
+      times[attempts++ - 1] = now;
+    }
+  return attempts;
+}
+
+/* Without jitter, a job that never ends is asked at exactly @expected
+ * (after the first request), and no more. */
 static void
-test_deadline_aware_last_attempt (void)
+assert_cold_times (VtScheduleConfig *config,
+                   const double     *expected,
+                   guint             n_expected)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (SEED);
+  double times[64];
+
+  config->jitter = 0;
+  g_assert_cmpuint (follow_pending (config, rand, times, G_N_ELEMENTS (times)), ==, n_expected + 1);
+  for (guint i = 0; i < n_expected; i++)
+    g_assert_cmpfloat_with_epsilon (times[i], expected[i], 1e-9);
+}
+
+/* The seed gives up when the next wait would pass the deadline, with
+ * attempts left. The plain schedule doubles its waits until the attempts
+ * left could cover the time left at the current wait, then shares the
+ * time left evenly among them: without jitter the seed's defaults ask at
+ * 0, 1, 3, 7, 15 and then every 9 s, the tenth request on the deadline. */
+static void
+test_cold_schedule_exact (void)
+{
+  VtScheduleConfig config = seed_config ();
+  const double expected[] = { 1, 3, 7, 15, 24, 33, 42, 51, 60 };
+
+  assert_cold_times (&config, expected, G_N_ELEMENTS (expected));
+}
+
+/* With the seed's jitter, a seeded GRand pins every wait: the doubling
+ * ones carry their offset, the even ones share out what is left to the
+ * deadline. To the millisecond, and by replaying the draws. */
+static void
+test_cold_schedule_seeded_jitter (void)
 {
   VtScheduleConfig config = seed_config ();
   g_autoptr(GRand) rand = g_rand_new_with_seed (SEED);
-  const double expected_times[] = { 0, 1, 3, 7, 15, 31, 60 };
-  double now = 0;
-  double delay;
-  guint attempts = 1;
+  g_autoptr(GRand) replay = g_rand_new_with_seed (SEED);
+  const double expected[] = { 1.0756, 3.4606, 6.9907, 14.6808, 23.7446,
+                              32.8085, 41.8723, 50.9362, 60.0 };
+  double times[64], now = 0;
 
-  config.jitter = 0;
-  for (guint i = 1; i < G_N_ELEMENTS (expected_times); i++)
+  g_assert_cmpuint (follow_pending (&config, rand, times, G_N_ELEMENTS (times)), ==, 10);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
     {
-      g_assert_true (vt_schedule_next_delay (&config, attempts, now, NULL, NULL, rand, &delay));
-      now += delay;
-      attempts++;
-      g_assert_cmpfloat_with_epsilon (now, expected_times[i], 1e-9);
-    }
+      double backoff = pow (2.0, i) + g_rand_double_range (replay, -0.5, 0.5);
+      double even = (60.0 - now) / (10 - (i + 1));
 
-  /* The budget is used up: stop, though attempts remain. */
-  g_assert_cmpuint (attempts, <, config.max_attempts);
-  g_assert_false (vt_schedule_next_delay (&config, attempts, now, NULL, NULL, rand, &delay));
+      g_assert_cmpfloat_with_epsilon (times[i], expected[i], 5e-4);
+      g_assert_cmpfloat_with_epsilon (times[i] - now, MIN (backoff, even), 1e-12);
+      now = times[i];
+    }
+  /* The switch to even waits came at the fifth: 16 s ± 0.5 is more than
+   * the 45.3 s left shared by five. */
+  g_assert_cmpfloat (times[3] - times[2], <, (60.0 - times[2]) / 6);
+  g_assert_cmpfloat_with_epsilon (times[4] - times[3], (60.0 - times[3]) / 5, 1e-12);
+}
+
+/* A job that never ends gets every attempt, the last on the deadline (a
+ * job that ends within the budget is never a timeout), none after it.
+ * Over many seeds and settings, both jitter modes; doubling alone makes
+ * 7, 7, 7, 10, 6, 11 and 8 requests in these, half the cap or more. */
+static void
+test_cold_schedule_every_attempt (void)
+{
+  const struct { double initial, factor; guint attempts; double budget; } cases[] = {
+    { 1.0, 2.0, 10, 60.0 }, { 1.0, 2.0, 4, 60.0 }, { 1.0, 2.0, 14, 60.0 },
+    { 0.5, 1.5, 10, 30.0 }, { 5.0, 3.0, 6, 600.0 }, { 2.0, 1.0, 12, 20.0 },
+    { 0.1, 2.0, 16, 10.0 },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    for (guint mode = 0; mode < 2; mode++)
+      for (guint seed = 0; seed < 50; seed++)
+        {
+          VtScheduleConfig config = seed_config ();
+          g_autoptr(GRand) rand = g_rand_new_with_seed (SEED + seed);
+          double times[64];
+          guint made;
+
+          config.initial_wait = cases[c].initial;
+          config.backoff_factor = cases[c].factor;
+          config.max_attempts = cases[c].attempts;
+          config.max_wait_time = cases[c].budget;
+          config.jitter_mode = mode == 0 ? VT_JITTER_MODE_SYMMETRIC : VT_JITTER_MODE_FULL;
+
+          made = follow_pending (&config, rand, times, G_N_ELEMENTS (times));
+          g_assert_cmpuint (made, ==, config.max_attempts);
+          for (guint i = 1; i + 1 < made; i++)
+            g_assert_cmpfloat (times[i], >=, times[i - 1]);
+          g_assert_cmpfloat_with_epsilon (times[made - 2], config.max_wait_time, 1e-9);
+        }
+}
+
+/* The earlier schedule, doubling to the deadline, is still there: with
+ * no attempt cap, with as many attempts as it used (7 with the defaults:
+ * the attempts left never cover the time left before the last wait), and
+ * with a cap more than twice that, a safety net rather than a budget. */
+static void
+test_cold_schedule_pure_doubling (void)
+{
+  const guint caps[] = { 0, 7, 15, 1000 };
+  const double expected[] = { 1, 3, 7, 15, 31, 60 };
+
+  for (guint c = 0; c < G_N_ELEMENTS (caps); c++)
+    {
+      VtScheduleConfig config = seed_config ();
+
+      config.max_attempts = caps[c];
+      assert_cold_times (&config, expected, G_N_ELEMENTS (expected));
+    }
 }
 
 static void
@@ -311,13 +419,29 @@ test_plan_follow (void)
   /* Past the deadline's poll: the budget is spent. */
   g_assert_false (vt_schedule_planned_delay (&config, &plan, 7, 60.0, &delay));
 
-  /* A watch's shift moves every poll by its share of the step, but the
-   * deadline's. */
+  /* A watch's shift moves every poll by its share of its gap from the
+   * one before, at most a step, but the deadline's. */
   plan.shift = 0.4;
   g_assert_true (vt_schedule_planned_delay (&config, &plan, 1, 0.0, &delay));
   g_assert_cmpfloat_with_epsilon (delay, 21.0, 1e-9);
   g_assert_true (vt_schedule_planned_delay (&config, &plan, 6, 36.0, &delay));
   g_assert_cmpfloat_with_epsilon (delay, 24.0, 1e-9);
+
+  /* Gaps narrower than the step move by their own share: a plan that
+   * doubles from 2 s before its 5 s step, shifted by half. */
+  {
+    VtSchedulePlan doubling = { .n_polls = 5, .step = 5.0, .shift = 0.5, .start = 1.0,
+                                .polls = { 2.0, 4.0, 8.0, 13.0, 60.0 } };
+    const double shifted[] = { 2.5, 5.0, 10.0, 15.5 };
+    double now = 0;
+
+    for (guint i = 0; i < G_N_ELEMENTS (shifted); i++)
+      {
+        g_assert_true (vt_schedule_planned_delay (&config, &doubling, i + 1, now, &delay));
+        now += delay;
+        g_assert_cmpfloat_with_epsilon (now, shifted[i], 1e-9);
+      }
+  }
 
   /* Two attempts left (retries spent the others) and four polls to go:
    * the earliest two are skipped, the deadline's is kept. */
@@ -345,6 +469,22 @@ test_plan_follow (void)
   }
 }
 
+/* 201 jobs learned exactly, four at 30 s and one every 0.1 s from 20 to
+ * 39.6 s: the bulk's points are 0.0975 s apart (the 21st to the 181st,
+ * 22.0 to 37.6 s, over 160 gaps). */
+static void
+build_uniform_estimate (VtDurationEstimate *estimate)
+{
+  g_autoptr(VtDurationModel) model = vt_duration_model_new ();
+
+  for (guint i = 0; i < 4; i++)
+    vt_duration_model_add (model, 30.0);
+  for (guint i = 0; i <= 196; i++)
+    vt_duration_model_add (model, 20.0 + 0.1 * i);
+  g_assert_true (vt_duration_model_estimate (model, estimate));
+  g_assert_cmpuint (estimate->n_points, ==, 201);
+}
+
 static void
 test_plan_build (void)
 {
@@ -352,57 +492,77 @@ test_plan_build (void)
   g_autoptr(VtDurationModel) model = vt_duration_model_new ();
   const double backoff[] = { 1, 3, 7, 15, 31 };
   VtDurationEstimate estimate;
-  VtSchedulePlan plan, narrower;
-  double first, bulk_end, budget;
-  guint even;
+  VtScheduleSpan span;
+  VtSchedulePlan plan, again;
+  double spacing = 15.6 / 160, budget;
 
-  /* Nothing learned, or too little: no plan, the backoff rules. */
+  /* Nothing learned, or too little: no plan, the plain schedule rules. */
   g_assert_false (vt_schedule_plan_build (&config, NULL, &plan));
   for (guint i = 0; i < VT_DURATION_MODEL_MIN_SAMPLES - 1; i++)
     vt_duration_model_add (model, 30.0);
   g_assert_true (vt_duration_model_estimate (model, &estimate));
   g_assert_false (vt_schedule_plan_build (&config, &estimate, &plan));
 
-  /* 197 more, of 20 to 39.6 s. */
-  for (guint i = 0; i <= 196; i++)
-    vt_duration_model_add (model, 20.0 + 0.1 * i);
-  g_assert_true (vt_duration_model_estimate (model, &estimate));
+  build_uniform_estimate (&estimate);
+  g_assert_cmpfloat_with_epsilon (vt_duration_estimate_spacing (&estimate), spacing, 1e-9);
+
+  /* The span: from the shortest job a spacing earlier, to the 193rd of
+   * the 201 two spacings later. Short jobs' relative spacing would count
+   * from the 11th, 21 s, less half a spacing, and the backoff's
+   * factor 2 allows gaps as long as the time elapsed. */
+  vt_schedule_span_from_estimate (&config, &estimate, &span);
+  g_assert_cmpfloat_with_epsilon (span.start, 20.0 - spacing, 1e-9);
+  g_assert_cmpfloat_with_epsilon (span.end, 38.8 + 2 * spacing, 1e-9);
+  g_assert_cmpfloat_with_epsilon (span.relative_from, 21.0 - 0.5 * spacing, 1e-9);
+  g_assert_cmpfloat (span.ratio, ==, 1.0);
+  g_assert_false (span.fill);
+
+  /* The budget: 90 % of the six requests the seed's doubling makes on
+   * these jobs before its deadline request. */
+  budget = vt_schedule_plan_budget (&config, &estimate);
+  g_assert_cmpfloat_with_epsilon (vt_schedule_expected_requests (&estimate, backoff, 5), 6.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (budget, 0.9 * 6.0, 1e-9);
+
+  /* The plan: a step into the span, then a step apart, eight polls and
+   * the deadline's, the seed's ten requests; the eighth a step past the
+   * span's end. The attempts bind: that makes the step a seventh of the
+   * span, 2.73 s, at 5.14 requests a job. */
   g_assert_true (vt_schedule_plan_build (&config, &estimate, &plan));
-
-  /* Where the span starts and ends: the edges' points, pushed out by the
-   * 0.1 s between points there. */
-  first = 20.0 - 0.1;
-  bulk_end = vt_duration_estimate_quantile (&estimate, 0.96) + 0.1;
-  /* The 193rd of 201 points, 4 of them at 30 s. */
-  g_assert_cmpfloat_with_epsilon (bulk_end, 38.8 + 0.1, 1e-9);
-
-  /* Even polls from half a step into the span past its end, one more a
-   * step further, and the deadline's: 9 polls, the seed's 10 requests. */
   g_assert_cmpuint (plan.n_polls, ==, 9);
-  g_assert_cmpfloat_with_epsilon (plan.polls[0], first + plan.step / 2, 1e-9);
-  for (even = 1; plan.polls[even - 1] < bulk_end; even++)
-    g_assert_cmpfloat_with_epsilon (plan.polls[even] - plan.polls[even - 1], plan.step, 1e-9);
-  g_assert_cmpfloat_with_epsilon (plan.polls[even] - plan.polls[even - 1], plan.step, 1e-9);
-  g_assert_cmpfloat (plan.polls[plan.n_polls - 1], ==, 60.0);
-  for (guint i = 1; i < plan.n_polls; i++)
-    g_assert_cmpfloat (plan.polls[i], >, plan.polls[i - 1]);
-
-  /* Within the budget: 85 % of what the backoff would spend before its
-   * deadline request, 6 requests on these jobs. */
-  budget = 0.85 * vt_schedule_expected_requests (&estimate, backoff, G_N_ELEMENTS (backoff));
-  g_assert_cmpfloat_with_epsilon (budget, 0.85 * 6.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (plan.step, (span.end - span.start) / 7, 1e-6);
+  g_assert_cmpfloat_with_epsilon (plan.step, 2.7275, 0.0001);
+  g_assert_cmpfloat_with_epsilon (plan.polls[0], span.start + plan.step, 1e-9);
+  g_assert_cmpfloat_with_epsilon (plan.start, span.start, 1e-9);
+  for (guint i = 1; i < 8; i++)
+    g_assert_cmpfloat_with_epsilon (plan.polls[i] - plan.polls[i - 1], plan.step, 1e-9);
+  g_assert_cmpfloat_with_epsilon (plan.polls[7], span.end + plan.step, 1e-5);
+  g_assert_cmpfloat (plan.polls[8], ==, 60.0);
   g_assert_cmpfloat (vt_schedule_expected_requests (&estimate, plan.polls, plan.n_polls), <=, budget);
+  g_assert_cmpfloat_with_epsilon (vt_schedule_expected_requests (&estimate, plan.polls, plan.n_polls),
+                                  5.139, 0.001);
 
-  /* And the smallest step that is: one a hundredth shorter breaks the
-   * budget, the attempts, or both. */
+  /* It is the span's plan at that step, and the smallest step: one a
+   * hundredth shorter does not reach a step past the span's end. */
+  g_assert_true (vt_schedule_plan_lay_out (&config, &span, plan.step, &again));
+  g_assert_cmpmem (again.polls, again.n_polls * sizeof (double), plan.polls, plan.n_polls * sizeof (double));
+  g_assert_false (vt_schedule_plan_lay_out (&config, &span, plan.step - 0.01, &again));
+  g_assert_true (vt_schedule_plan_lay_out (&config, &span, plan.step + 0.01, &again));
+
+  /* With no attempt cap the budget binds instead: the smallest step that
+   * keeps to it, one a hundredth shorter costs more. Polls past the last
+   * job cost nothing, so they go on a step apart to the deadline. */
   config.max_attempts = 0;
-  g_assert_true (vt_schedule_plan_build (&config, &estimate, &narrower));
-  g_assert_cmpfloat (narrower.step, <=, plan.step);
+  g_assert_true (vt_schedule_plan_build (&config, &estimate, &plan));
+  g_assert_cmpfloat (plan.step, <, 2.7275);
+  g_assert_cmpfloat (vt_schedule_expected_requests (&estimate, plan.polls, plan.n_polls), <=, budget);
+  g_assert_true (vt_schedule_plan_lay_out (&config, &span, plan.step - 0.01, &again));
+  g_assert_cmpfloat (vt_schedule_expected_requests (&estimate, again.polls, again.n_polls), >, budget);
+  for (guint i = 1; i + 1 < plan.n_polls; i++)
+    g_assert_cmpfloat_with_epsilon (plan.polls[i] - plan.polls[i - 1], plan.step, 1e-9);
+  g_assert_cmpfloat (60.0 - plan.polls[plan.n_polls - 2], <=, plan.step);
   config.max_attempts = 10;
-  g_assert_cmpfloat (plan.step, >, 2.0);
-  g_assert_cmpfloat (plan.step, <, 4.0);
 
-  /* Jobs that end past the deadline: the even polls stop there. */
+  /* Jobs that end past the deadline: the polls stop there. */
   {
     g_autoptr(VtDurationModel) slow = vt_duration_model_new ();
 
@@ -412,7 +572,153 @@ test_plan_build (void)
     g_assert_true (vt_schedule_plan_build (&config, &estimate, &plan));
     g_assert_cmpfloat (plan.polls[plan.n_polls - 1], ==, 60.0);
     g_assert_cmpuint (plan.n_polls, <=, 9);
+    for (guint i = 1; i < plan.n_polls; i++)
+      g_assert_cmpfloat (plan.polls[i], >, plan.polls[i - 1]);
   }
+}
+
+/* The smallest step at which @span's plan fits the attempts and the
+ * budget, by bisection: the builder's search, done here apart. */
+static double
+smallest_step (const VtScheduleConfig   *config,
+               const VtScheduleSpan     *span,
+               const VtDurationEstimate *estimate)
+{
+  double budget = vt_schedule_plan_budget (config, estimate), low = 0.05, high = 30.0;
+  VtSchedulePlan plan;
+
+  for (guint i = 0; i < 60; i++)
+    {
+      double step = (low + high) / 2;
+
+      if (vt_schedule_plan_lay_out (config, span, step, &plan) &&
+          vt_schedule_expected_requests (estimate, plan.polls, plan.n_polls) <= budget)
+        high = step;
+      else
+        low = step;
+    }
+  return high;
+}
+
+/* The relative spacing of @plan: its gaps, never wider than the step,
+ * double from its first poll until they reach the step. */
+static void
+assert_doubles_then_even (const VtSchedulePlan *plan)
+{
+  for (guint i = 1; i + 1 < plan->n_polls; i++)
+    g_assert_cmpfloat_with_epsilon (plan->polls[i] - plan->polls[i - 1],
+                                    MIN (plan->step, plan->polls[i - 1]), 1e-9);
+}
+
+/* Where short jobs end among longer ones, no gap is wider than the time
+ * elapsed (the backoff's relative spacing, factor 2) from the shortest
+ * 5 % on, the first poll a factor 2 past them, as long as that costs the
+ * step no more than a quarter over even polls. */
+static void
+test_plan_relative_spacing (void)
+{
+  VtScheduleConfig config = seed_config ();
+  g_autoptr(VtDurationModel) model = vt_duration_model_new ();
+  VtDurationEstimate estimate;
+  VtScheduleSpan span, even, earlier;
+  VtSchedulePlan plan;
+  double even_step;
+
+  /* A few short jobs, 3 to 3.9 s, among many of 20 to 40 s: cheap. */
+  for (guint i = 0; i < 10; i++)
+    vt_duration_model_add (model, 3.0 + 0.1 * i);
+  for (guint i = 0; i < 90; i++)
+    vt_duration_model_add (model, 20.0 + 20.0 * i / 89);
+  g_assert_true (vt_duration_model_estimate (model, &estimate));
+  vt_schedule_span_from_estimate (&config, &estimate, &span);
+  g_assert_cmpfloat_with_epsilon (span.relative_from,
+                                  3.4 - 0.5 * vt_duration_estimate_spacing (&estimate), 1e-9);
+  g_assert_true (vt_schedule_plan_build (&config, &estimate, &plan));
+  g_assert_cmpfloat_with_epsilon (plan.polls[0], 2 * span.relative_from, 1e-9);
+  g_assert_cmpfloat (plan.polls[0], <, span.start + plan.step);
+  g_assert_cmpfloat_with_epsilon (plan.step, smallest_step (&config, &span, &estimate), 1e-6);
+  assert_doubles_then_even (&plan);
+  g_assert_cmpfloat (plan.polls[plan.n_polls - 1], ==, 60.0);
+
+  /* Long-tailed jobs, 1 s to 46.9 s, each 4 % longer than the one
+   * before: doubling from 2.3 s would need a step far wider than even
+   * polls do, so it starts later, just where it needs no more than a
+   * quarter more: a little earlier needs more. */
+  g_clear_pointer (&model, vt_duration_model_free);
+  model = vt_duration_model_new ();
+  for (guint i = 0; i < 99; i++)
+    vt_duration_model_add (model, pow (1.04, i));
+  g_assert_true (vt_duration_model_estimate (model, &estimate));
+  vt_schedule_span_from_estimate (&config, &estimate, &span);
+  even = span;
+  even.ratio = INFINITY;
+  even_step = smallest_step (&config, &even, &estimate);
+  g_assert_cmpfloat (smallest_step (&config, &span, &estimate), >, 1.25 * even_step);
+
+  g_assert_true (vt_schedule_plan_build (&config, &estimate, &plan));
+  g_assert_cmpfloat (plan.step, <=, 1.25 * even_step + 1e-6);
+  g_assert_cmpfloat (plan.step, >, even_step);
+  g_assert_cmpfloat (plan.polls[0] / 2, >, span.relative_from);
+  assert_doubles_then_even (&plan);
+  g_assert_cmpfloat (plan.polls[plan.n_polls - 1], ==, 60.0);
+  g_assert_cmpfloat (vt_schedule_expected_requests (&estimate, plan.polls, plan.n_polls), <=,
+                     vt_schedule_plan_budget (&config, &estimate));
+  earlier = span;
+  earlier.relative_from = plan.polls[0] / 2 - 0.01;
+  g_assert_cmpfloat (smallest_step (&config, &earlier, &estimate), >, 1.25 * even_step);
+
+  /* A backoff factor of 1 has no relative spacing to keep: even polls. */
+  config.backoff_factor = 1.0;
+  g_assert_true (vt_schedule_plan_build (&config, &estimate, &plan));
+  for (guint i = 1; i + 1 < plan.n_polls; i++)
+    g_assert_cmpfloat_with_epsilon (plan.polls[i] - plan.polls[i - 1], plan.step, 1e-9);
+}
+
+/* Whatever was learned and however a watch is shifted, a job that never
+ * ends is asked about up to the deadline, the last request on it, within
+ * the attempts, no wait past max_interval: a job that ends inside the
+ * budget is never a timeout. */
+static void
+test_plan_reaches_deadline (void)
+{
+  const double spans[][2] = { { 20, 40 }, { 5, 10 }, { 40, 55 }, { 1, 60 }, { 2, 4 }, { 25, 26 },
+                              { 3, 25 }, { 3, 26 }, { 3, 27 }, { 4, 28 } };
+  VtScheduleConfig config = seed_config ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (SEED);
+
+  for (guint m = 0; m <= G_N_ELEMENTS (spans); m++)
+    {
+      g_autoptr(VtDurationModel) model = vt_duration_model_new ();
+      VtDurationEstimate estimate;
+      VtSchedulePlan plan;
+
+      /* The spans above, learned through polls 3 s apart, and a long
+       * tail (4 % longer each job). */
+      for (guint i = 0; i < 40; i++)
+        {
+          double d = m < G_N_ELEMENTS (spans) ? spans[m][0] + (spans[m][1] - spans[m][0]) * i / 39
+                                              : pow (1.04, i + 20);
+          vt_duration_model_add_interval (model, MAX (d - 1.5, 0.0), d + 1.5);
+        }
+      g_assert_true (vt_duration_model_estimate (model, &estimate));
+      g_assert_true (vt_schedule_plan_build (&config, &estimate, &plan));
+
+      for (int k = -4; k <= 4; k++)
+        {
+          double now = 0, delay;
+          guint attempts = 1;
+
+          plan.shift = k / 8.0;
+          while (vt_schedule_next_delay (&config, attempts, now, NULL, &plan, rand, &delay))
+            {
+              g_assert_cmpfloat (delay, <=, config.max_interval + 1e-9);
+              now += delay;
+              attempts++;
+            }
+          g_assert_cmpuint (attempts, <=, config.max_attempts);
+          g_assert_cmpfloat_with_epsilon (now, config.max_wait_time, 1e-9);
+        }
+    }
 }
 
 static void
@@ -464,14 +770,14 @@ test_duration_estimate_exact (void)
   g_assert_cmpfloat_with_epsilon (vt_duration_estimate_quantile (&estimate, 0.96), 38.4, 1e-9);
   g_assert_cmpfloat_with_epsilon (vt_duration_estimate_quantile (&estimate, 0.0), 0.4, 1e-9);
   g_assert_cmpfloat_with_epsilon (vt_duration_estimate_quantile (&estimate, 1.0), 40.0, 1e-9);
-  /* Edges: the mean gap over the three points inward. */
-  g_assert_cmpfloat_with_epsilon (vt_duration_estimate_spacing (&estimate, 0.002), 0.4, 1e-9);
-  g_assert_cmpfloat_with_epsilon (vt_duration_estimate_spacing (&estimate, 0.96), 0.4, 1e-9);
+  /* The bulk's spacing: the mean gap from the 11th point to the 90th. */
+  g_assert_cmpfloat_with_epsilon (vt_duration_estimate_spacing (&estimate), 0.4, 1e-9);
 }
 
 /* What a poll saw, (last pending, first final], counts as its middle.
  * Much wider samples than usual either fall outside the narrow ones, and
- * count as ending just past them, or span them, and are left out. */
+ * continue the bulk's density past its edge, or span them, and are left
+ * out. */
 static void
 test_duration_estimate_intervals (void)
 {
@@ -489,17 +795,36 @@ test_duration_estimate_intervals (void)
   g_assert_cmpfloat (estimate.points[0], ==, 14.5);
   g_assert_cmpfloat (estimate.points[5], ==, 38.0);
 
-  /* Twenty narrow samples of 2 s: the wide one that spans them goes, the
-   * one below counts 1 s (half the usual width) under its end, the one
-   * above 1 s over its start. */
-  for (guint i = 0; i < 17; i++)
-    vt_duration_model_add_interval (model, 30, 32);
+  /* Twenty samples of 2 s, a job ending every half second from 31 to
+   * 40.5 s: their bulk is 0.5 s apart. Of the wide ones, the one that
+   * spans them goes; the two seen end only at a first poll, by 29 and by
+   * 31 s, continue that spacing below the narrow ones, from no later than
+   * they were seen; the one seen only past 40 s, above. */
+  g_clear_pointer (&model, vt_duration_model_free);
+  model = vt_duration_model_new ();
+  for (guint i = 0; i < 20; i++)
+    vt_duration_model_add_interval (model, 30 + 0.5 * i, 32 + 0.5 * i);
+  vt_duration_model_add_interval (model, 0, 29);
+  vt_duration_model_add_interval (model, 0, 31);
+  vt_duration_model_add_interval (model, 20, 50);
+  vt_duration_model_add_interval (model, 40, 60);
   g_assert_true (vt_duration_model_estimate (model, &estimate));
-  g_assert_cmpuint (estimate.n_points, ==, 22);
-  g_assert_cmpfloat (estimate.points[0], ==, 28.0);
-  g_assert_cmpfloat (estimate.points[1], ==, 31.0);
-  g_assert_cmpfloat (estimate.points[20], ==, 31.0);
-  g_assert_cmpfloat (estimate.points[21], ==, 32.0);
+  g_assert_cmpuint (estimate.n_points, ==, 23);
+  g_assert_cmpfloat_with_epsilon (estimate.points[0], 28.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (estimate.points[1], 30.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (estimate.points[2], 31.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (estimate.points[21], 40.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (estimate.points[22], 41.0, 1e-9);
+
+  /* Seven more seen end only at the first poll, at 31 s: each a spacing
+   * further down, the more of them, the further the edge moves. */
+  for (guint i = 0; i < 7; i++)
+    vt_duration_model_add_interval (model, 0, 31);
+  g_assert_true (vt_duration_model_estimate (model, &estimate));
+  g_assert_cmpuint (estimate.n_points, ==, 30);
+  for (guint i = 0; i < 9; i++)
+    g_assert_cmpfloat_with_epsilon (estimate.points[i], 26.5 + 0.5 * i, 1e-9);
+  g_assert_cmpfloat_with_epsilon (estimate.points[9], 31.0, 1e-9);
 }
 
 int
@@ -513,7 +838,10 @@ main (int   argc,
   g_test_add_func ("/schedule/backoff/jitter-bounds", test_backoff_jitter_bounds);
   g_test_add_func ("/schedule/backoff/never-negative", test_backoff_never_negative);
   g_test_add_func ("/schedule/backoff/full-jitter", test_backoff_full_jitter);
-  g_test_add_func ("/schedule/deadline/last-attempt", test_deadline_aware_last_attempt);
+  g_test_add_func ("/schedule/cold/exact", test_cold_schedule_exact);
+  g_test_add_func ("/schedule/cold/seeded-jitter", test_cold_schedule_seeded_jitter);
+  g_test_add_func ("/schedule/cold/every-attempt", test_cold_schedule_every_attempt);
+  g_test_add_func ("/schedule/cold/pure-doubling", test_cold_schedule_pure_doubling);
   g_test_add_func ("/schedule/deadline/fit", test_fit_deadline);
   g_test_add_func ("/schedule/attempt-cap", test_attempt_cap);
   g_test_add_func ("/schedule/hints", test_hints_preferred_and_clamped);
@@ -521,6 +849,8 @@ main (int   argc,
   g_test_add_func ("/schedule/eta-calibration", test_eta_calibration);
   g_test_add_func ("/schedule/plan/follow", test_plan_follow);
   g_test_add_func ("/schedule/plan/build", test_plan_build);
+  g_test_add_func ("/schedule/plan/relative-spacing", test_plan_relative_spacing);
+  g_test_add_func ("/schedule/plan/reaches-deadline", test_plan_reaches_deadline);
   g_test_add_func ("/schedule/duration-model", test_duration_model_ring);
   g_test_add_func ("/schedule/duration-estimate/exact", test_duration_estimate_exact);
   g_test_add_func ("/schedule/duration-estimate/intervals", test_duration_estimate_intervals);

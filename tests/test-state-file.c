@@ -23,7 +23,7 @@ test_round_trip (void)
   g_ptr_array_add (entries, vt_state_entry_new ("http://127.0.0.1:5000", "a1",
                                                 G_GINT64_CONSTANT (1796140800123456), 7, "p"));
   g_ptr_array_add (entries, vt_state_entry_new ("https://vt.example:8443/api", NULL,
-                                                G_GINT64_CONSTANT (1796140801000000), 0, NULL));
+                                                G_GINT64_CONSTANT (1796140801000000), 1, NULL));
 
   json = vt_state_file_build (entries);
   g_assert_nonnull (strstr (json, "\"deadline\":\"2026-12-01T"));
@@ -42,7 +42,7 @@ test_round_trip (void)
   g_assert_cmpstr (e->base_url, ==, "https://vt.example:8443/api");
   g_assert_null (e->job_id);
   g_assert_cmpint (e->deadline_us, ==, G_GINT64_CONSTANT (1796140801000000));
-  g_assert_cmpuint (e->attempts_left, ==, 0);
+  g_assert_cmpuint (e->attempts_left, ==, 1);
   g_assert_null (e->last_event_id);
 }
 

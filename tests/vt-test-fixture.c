@@ -13,9 +13,8 @@
 
 static guint iterations;
 
-/* The test the deadline below was set for, and its source. */
-static char  *deadline_test;
-static guint  deadline_id;
+/* The deadline of the test that runs, from its first iteration on. */
+static guint deadline_id;
 
 static gboolean
 on_deadline (gpointer user_data)
@@ -25,20 +24,23 @@ on_deadline (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* A deadline per test, set by its first iteration. */
+static void
+remove_deadline (gpointer data)
+{
+  g_clear_handle_id (&deadline_id, g_source_remove);
+}
+
+/* A deadline per test, set by its first iteration and removed when the
+ * test ends. */
 static void
 ensure_deadline (void)
 {
-  const char *test = g_test_get_path ();
-
-  if (g_strcmp0 (test, deadline_test) == 0)
+  if (deadline_id != 0)
     return;
 
-  g_clear_handle_id (&deadline_id, g_source_remove);
-  g_free (deadline_test);
-  deadline_test = g_strdup (test);
   deadline_id = g_timeout_add_seconds ((guint) ceil (VT_TEST_DEADLINE * vt_test_time_scale ()),
                                        on_deadline, NULL);
+  g_test_queue_destroy (remove_deadline, NULL);
 }
 
 void
@@ -86,7 +88,7 @@ vt_async_call_clear (VtAsyncCall *call)
 void
 vt_cancel_probe_init (VtCancelProbe *probe)
 {
-  *probe = (VtCancelProbe) { g_cancellable_new (), FALSE, 0, 0 };
+  *probe = (VtCancelProbe) { g_cancellable_new (), FALSE, FALSE, 0, 0 };
 }
 
 void
@@ -100,6 +102,7 @@ vt_cancel_probe_mark (VtCancelProbe *probe)
 {
   g_assert_false (probe->cancelled);
   probe->cancelled = TRUE;
+  probe->in_dispatch = g_main_depth () > 0;
   probe->cancel_iteration = vt_test_iteration ();
   probe->cancel_us = g_get_monotonic_time ();
 }
@@ -119,6 +122,11 @@ vt_cancel_probe_assert_prompt (VtCancelProbe *probe,
   while (!probe->cancelled && !call->done)
     vt_test_iterate (TRUE);
   g_assert_true (probe->cancelled);
+  if (!probe->in_dispatch)
+    {
+      g_assert_cmpuint (max_iterations, >, 0);
+      max_iterations--;
+    }
 
   /* Non-blocking: a timer that is not due yet, or a request the server
    * holds, never completes the call here. */

@@ -66,6 +66,7 @@ typedef struct
 {
   GCancellable *cancellable;
   gboolean      cancelled;
+  gboolean      in_dispatch;   /* cancelled from a source's callback */
   guint         cancel_iteration;
   gint64        cancel_us;
 } VtCancelProbe;
@@ -80,16 +81,18 @@ void         vt_cancel_probe_cancel      (VtCancelProbe *probe);
 /* Runs the main context, blocking, until the probe has cancelled; from
  * then on without blocking, so that only sources already due run, until
  * @call's callback ran. Asserts that it ran at most @max_iterations
- * iterations after the one that cancelled: a client that waits out a
- * timer or a request before it reports the cancellation fails. */
+ * iterations after the one that cancelled (one fewer when the cancel
+ * came between iterations, from the test itself: no iteration was under
+ * way to finish first): a client that waits out a timer or a request
+ * before it reports the cancellation fails. */
 void         vt_cancel_probe_assert_prompt (VtCancelProbe *probe,
                                             VtAsyncCall   *call,
                                             guint          max_iterations);
 
-/* What any cancellation costs through a GTask before the callback runs:
- * the watch's cancellation source runs in the iteration after the one
- * that cancelled (GCancellableSource), and a GTask returns a cancelled
- * result from an idle, one iteration later. */
+/* What a cancellation from a callback costs through a GTask before the
+ * callback runs: the client's cancellation idle runs in the iteration
+ * after the one that cancelled, and a GTask returns a cancelled result
+ * from an idle of its own, one iteration later. */
 #define VT_CANCEL_ITERATIONS 2
 
 /* ------------------------------------------------------------------ */

@@ -391,6 +391,25 @@ vt_test_proxy_get_arrivals (VtTestProxy *self,
   return arrivals;
 }
 
+GStrv
+vt_test_proxy_get_targets (VtTestProxy *self,
+                           const char  *prefix)
+{
+  g_autoptr(GStrvBuilder) targets = g_strv_builder_new ();
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->log->len; i++)
+    {
+      const LoggedHead *head = g_ptr_array_index (self->log, i);
+
+      if (g_str_has_prefix (head->target, prefix))
+        g_strv_builder_add (targets, head->target);
+    }
+  g_mutex_unlock (&self->lock);
+
+  return g_strv_builder_end (targets);
+}
+
 guint
 vt_test_proxy_count (VtTestProxy *self,
                      const char  *prefix)

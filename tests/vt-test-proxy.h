@@ -37,6 +37,9 @@ GArray      *vt_test_proxy_get_arrivals (VtTestProxy *proxy,
                                          const char  *prefix);
 guint        vt_test_proxy_count        (VtTestProxy *proxy,
                                          const char  *prefix);
+/* Their targets (path and query, as sent), in order. */
+GStrv        vt_test_proxy_get_targets  (VtTestProxy *proxy,
+                                         const char  *prefix);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTestProxy, vt_test_proxy_free)
 

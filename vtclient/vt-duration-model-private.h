@@ -43,8 +43,7 @@ double           vt_duration_estimate_cdf      (const VtDurationEstimate *estima
                                                 double                    seconds);
 double           vt_duration_estimate_quantile (const VtDurationEstimate *estimate,
                                                 double                    q);
-double           vt_duration_estimate_spacing  (const VtDurationEstimate *estimate,
-                                                double                    q);
+double           vt_duration_estimate_spacing  (const VtDurationEstimate *estimate);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtDurationModel, vt_duration_model_free)
 

@@ -9,16 +9,19 @@
  * likely ended, and keeps the points sorted: their empirical distribution
  * is what the schedule plans by. Most samples are intervals of about the
  * learned schedule's step, and their middle is the point. A few are much
- * wider: those of the first watches, which followed the plain backoff,
- * and those of jobs that ended before the first planned poll or after the
- * last: for the latter the estimate assumes the job ended within a usual
- * width of the polls it fell outside of, which moves the next plan's
- * edge toward it; the former, spanning the jobs the narrow samples
- * already show, tell nothing more and are left out. (A maximum-likelihood
- * estimate was tried instead: it collapses what wide intervals hold onto
- * the narrow samples next to them, so a plan that started too late kept
- * starting too late; spreading wide intervals evenly instead kept the
- * first, backoff-timed samples smearing the estimate long after.)
+ * wider: those of jobs that ended before a watch's first planned poll or
+ * after its last close one, and those of the first watches, which
+ * followed the plain schedule. For the former the estimate continues the
+ * bulk's density past the edge, a spacing per job, which moves the next
+ * plan's edge toward them, and the more of them there are, the further;
+ * the latter, spanning the jobs the narrow samples already show, tell
+ * nothing more and are left out. (A maximum-likelihood estimate was tried
+ * instead: it collapses what wide intervals hold onto the narrow samples
+ * next to them, so a plan that started too late kept starting too late;
+ * spreading wide intervals evenly kept the first, plain-schedule samples
+ * smearing the estimate long after; spreading jobs seen between the same
+ * two polls evenly over them, instead of at their middle, widened the
+ * plans it made on long-tailed jobs more than it sharpened the others.)
  *
  * Pure data: the schedule reads estimates, the watch feeds the model,
  * the client exports and imports it.
@@ -142,6 +145,25 @@ median_width (const VtDurationModel *model)
   return widths[model->n_samples / 2];
 }
 
+/* The mean gap between sorted @points from the 10th to the 90th
+ * percentile: how densely jobs end in the bulk, which the edges are
+ * continued with. */
+static double
+bulk_spacing (const double *points,
+              guint         n)
+{
+  guint low = n / 10, high = n > 0 ? n - 1 - n / 10 : 0;
+
+  return high > low ? (points[high] - points[low]) / (high - low) : 0.0;
+}
+
+static void
+add_point (VtDurationEstimate *estimate,
+           double              seconds)
+{
+  estimate->points[estimate->n_points++] = seconds;
+}
+
 /*
  * vt_duration_model_estimate:
  * @estimate: (out caller-allocates): where the jobs ended
@@ -152,8 +174,9 @@ gboolean
 vt_duration_model_estimate (const VtDurationModel *model,
                             VtDurationEstimate    *estimate)
 {
-  double width, coarse, shortest = G_MAXDOUBLE, longest = 0;
-  guint n_fine = 0;
+  double before[VT_DURATION_MODEL_CAPACITY], after[VT_DURATION_MODEL_CAPACITY];
+  double width, coarse, shortest = G_MAXDOUBLE, longest = 0, spacing, edge;
+  guint n_narrow, n_before = 0, n_after = 0;
 
   if (model->n_samples == 0)
     return FALSE;
@@ -168,34 +191,55 @@ vt_duration_model_estimate (const VtDurationModel *model,
 
       if (sample->high - sample->low <= coarse)
         {
-          estimate->points[estimate->n_points++] = (sample->low + sample->high) / 2;
+          add_point (estimate, (sample->low + sample->high) / 2);
           shortest = MIN (shortest, sample->low);
           longest = MAX (longest, sample->high);
-          n_fine++;
         }
     }
+  n_narrow = estimate->n_points;
 
   /* Too few narrow samples to stand on: take every middle. */
-  if (n_fine < VT_DURATION_MODEL_MIN_SAMPLES)
+  if (n_narrow < VT_DURATION_MODEL_MIN_SAMPLES)
     {
       estimate->n_points = 0;
       for (guint i = 0; i < model->n_samples; i++)
-        estimate->points[estimate->n_points++] =
-          (model->samples[i].low + model->samples[i].high) / 2;
+        add_point (estimate, (model->samples[i].low + model->samples[i].high) / 2);
+      qsort (estimate->points, estimate->n_points, sizeof (double), compare_doubles);
+      return TRUE;
     }
-  else
-    {
-      for (guint i = 0; i < model->n_samples; i++)
-        {
-          const Interval *sample = &model->samples[i];
 
-          if (sample->high - sample->low <= coarse)
-            continue;
-          if (sample->high <= shortest + width)
-            estimate->points[estimate->n_points++] = MAX (sample->high - width / 2, 0.0);
-          else if (sample->low >= longest - width)
-            estimate->points[estimate->n_points++] = sample->low + width / 2;
-        }
+  qsort (estimate->points, n_narrow, sizeof (double), compare_doubles);
+  spacing = bulk_spacing (estimate->points, n_narrow);
+
+  for (guint i = 0; i < model->n_samples; i++)
+    {
+      const Interval *sample = &model->samples[i];
+
+      if (sample->high - sample->low <= coarse)
+        continue;
+      if (sample->high <= shortest + width)
+        before[n_before++] = sample->high;
+      else if (sample->low >= longest - width)
+        after[n_after++] = sample->low;
+    }
+
+  /* A job seen end only at a watch's first poll, or only past its last
+   * close one, ended outside what the narrow samples show: the bulk's
+   * density goes on past the edge, a spacing per such job, from no
+   * further in than the job was last seen. */
+  qsort (before, n_before, sizeof (double), compare_doubles);
+  qsort (after, n_after, sizeof (double), compare_doubles);
+  edge = estimate->points[0];
+  for (guint i = n_before; i-- > 0;)
+    {
+      edge = MIN (edge, before[i]) - spacing;
+      add_point (estimate, MAX (edge, 0.0));
+    }
+  edge = estimate->points[n_narrow - 1];
+  for (guint i = 0; i < n_after; i++)
+    {
+      edge = MAX (edge, after[i]) + spacing;
+      add_point (estimate, edge);
     }
 
   qsort (estimate->points, estimate->n_points, sizeof (double), compare_doubles);
@@ -223,38 +267,20 @@ vt_duration_estimate_cdf (const VtDurationEstimate *estimate,
   return estimate->n_points > 0 ? (double) low / estimate->n_points : 0.0;
 }
 
-static guint
-quantile_index (const VtDurationEstimate *estimate,
-                double                    q)
-{
-  double rank = ceil (CLAMP (q, 0.0, 1.0) * estimate->n_points);
-
-  return (guint) CLAMP (rank, 1, estimate->n_points) - 1;
-}
-
 /* The smallest point by which a share @q of the jobs had ended. */
 double
 vt_duration_estimate_quantile (const VtDurationEstimate *estimate,
                                double                    q)
 {
-  return estimate->points[quantile_index (estimate, q)];
+  double rank = ceil (CLAMP (q, 0.0, 1.0) * estimate->n_points);
+
+  return estimate->points[(guint) CLAMP (rank, 1, estimate->n_points) - 1];
 }
 
-/* How far apart points lie about quantile @q: the mean gap over the few
- * points on its inner side (the median's way), which says how far past
+/* How far apart the points lie in the bulk of the estimate: how far past
  * the points at an edge the next job may well end. */
-#define SPACING_POINTS 3
-
 double
-vt_duration_estimate_spacing (const VtDurationEstimate *estimate,
-                              double                    q)
+vt_duration_estimate_spacing (const VtDurationEstimate *estimate)
 {
-  guint i = quantile_index (estimate, q);
-  guint k = MIN (SPACING_POINTS, estimate->n_points - 1);
-
-  if (k == 0)
-    return 0.0;
-  if (q < 0.5)
-    return (estimate->points[MIN (i + k, estimate->n_points - 1)] - estimate->points[i]) / k;
-  return (estimate->points[i] - estimate->points[i >= k ? i - k : 0]) / k;
+  return bulk_spacing (estimate->points, estimate->n_points);
 }

@@ -417,8 +417,10 @@ vt_hub_follow (VtHub                 *hub,
  * vt_hub_set_online:
  *
  * Whether the server can be reached. Going offline, nothing more is
- * sent; coming back, every watch that waited asks within a second, and
- * the feeds go on. Call from the hub's context.
+ * sent; coming back, every watch that waited asks within a second, as
+ * does every polling watch whose next poll is further off (its job may
+ * have ended meanwhile), and the feeds go on. Call from the hub's
+ * context.
  */
 void
 vt_hub_set_online (VtHub    *hub,
@@ -439,6 +441,9 @@ vt_hub_set_online (VtHub    *hub,
     return;
   while ((watch = g_queue_pop_head (&hub->offline)) != NULL)
     vt_watch_resume_online (watch);
+  /* And those whose next poll was planned before the outage. */
+  for (GList *l = hub->watches.head; l != NULL; l = l->next)
+    vt_watch_network_returned (l->data);
 }
 
 /* Whether @error says the host has no route, as can_reach() tells it;

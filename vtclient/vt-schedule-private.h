@@ -41,6 +41,10 @@ typedef struct
 double   vt_schedule_backoff      (const VtScheduleConfig *config,
                                    guint                   attempts,
                                    GRand                  *rand);
+double   vt_schedule_cold_wait    (const VtScheduleConfig *config,
+                                   guint                   attempts,
+                                   double                  elapsed,
+                                   GRand                  *rand);
 double   vt_schedule_hinted       (const VtScheduleConfig *config,
                                    const VtScheduleHints  *hints);
 gboolean vt_schedule_fit_deadline (const VtScheduleConfig *config,
@@ -48,12 +52,13 @@ gboolean vt_schedule_fit_deadline (const VtScheduleConfig *config,
                                    double                  delay,
                                    double                 *fitted);
 /* The polls a learned schedule places, in seconds since the first
- * request: evenly @step apart over where the learned jobs end, then
- * further apart to the deadline. @shift, a share of the step in
- * [-0.5, 0.5], moves one watch's polls (not the last one, on the
- * deadline): watches started together do not poll together, and polls
- * at every phase keep what is learned from them sharp. Whoever follows
- * the plan sets it. */
+ * request: @step apart over where the learned jobs end (closer where
+ * short jobs end, by the backoff's relative spacing), the last on the
+ * deadline. @shift, in [-0.5, 0.5], moves one watch's polls by that
+ * share of their gap from the previous one (@start for the first), at
+ * most a step, all but the deadline's: watches started together do not
+ * poll together, and polls at every phase keep what is learned from them
+ * sharp. Whoever follows the plan sets it. */
 #define VT_SCHEDULE_PLAN_MAX_POLLS 64
 
 typedef struct
@@ -61,6 +66,7 @@ typedef struct
   guint  n_polls;
   double step;
   double shift;
+  double start;
   double polls[VT_SCHEDULE_PLAN_MAX_POLLS];
 } VtSchedulePlan;
 
@@ -98,6 +104,29 @@ double   vt_schedule_eta_wait     (const VtScheduleConfig *config,
 double   vt_schedule_expected_requests (const VtDurationEstimate *estimate,
                                         const double             *polls,
                                         guint                     n_polls);
+/* What a learned plan reads off the estimate, in seconds since the first
+ * request: the span where jobs end, the gaps' relative bound (gaps within
+ * @ratio of the time elapsed, counted from @relative_from on), and
+ * whether polls go on a step apart past the span as far as the attempts
+ * allow (@fill) or share the attempts left evenly to the deadline. */
+typedef struct
+{
+  double   start;
+  double   end;
+  double   ratio;
+  double   relative_from;
+  gboolean fill;
+} VtScheduleSpan;
+
+void     vt_schedule_span_from_estimate (const VtScheduleConfig   *config,
+                                         const VtDurationEstimate *estimate,
+                                         VtScheduleSpan           *span);
+double   vt_schedule_plan_budget  (const VtScheduleConfig   *config,
+                                   const VtDurationEstimate *estimate);
+gboolean vt_schedule_plan_lay_out (const VtScheduleConfig   *config,
+                                   const VtScheduleSpan     *span,
+                                   double                    step,
+                                   VtSchedulePlan           *plan);
 gboolean vt_schedule_plan_build   (const VtScheduleConfig   *config,
                                    const VtDurationEstimate *estimate,
                                    VtSchedulePlan           *plan);

@@ -115,6 +115,61 @@ vt_schedule_fit_deadline (const VtScheduleConfig *config,
   return TRUE;
 }
 
+/* How many requests doubling alone makes, without jitter, the first and
+ * the deadline's included; more than @most is counted as @most + 1. */
+static guint
+doubling_requests (const VtScheduleConfig *config,
+                   guint                   most)
+{
+  double t = 0, wait = config->initial_wait;
+  guint n = 1;
+
+  while (t < config->max_wait_time && n <= most)
+    {
+      t += MAX (wait, config->max_wait_time * 1e-6);
+      wait *= config->backoff_factor;
+      n++;
+    }
+
+  return n;
+}
+
+/*
+ * vt_schedule_cold_wait:
+ * @attempts: requests made so far, all of which saw "pending" (>= 1)
+ * @elapsed: seconds since the first request
+ *
+ * The plain schedule, for a server nothing is known of: the backoff's
+ * wait, or, once the attempts left could cover the time left at that
+ * wait, the time left shared evenly among them; the last attempt is kept
+ * for the deadline. Early on the waits double (with their jitter), so
+ * short jobs are seen soon; from the switch on they are even and every
+ * attempt is spent by the deadline, where doubling alone would leave
+ * attempts unused and its last gap the widest (with the defaults, 16 s
+ * then 29 s, three attempts unused).
+ *
+ * Only while the attempts are a budget, not a safety net: a cap more than
+ * twice what doubling itself makes (or none) is left to the backoff, so
+ * no setting makes more than twice the requests doubling would.
+ */
+double
+vt_schedule_cold_wait (const VtScheduleConfig *config,
+                       guint                   attempts,
+                       double                  elapsed,
+                       GRand                  *rand)
+{
+  double wait = vt_schedule_backoff (config, attempts, rand);
+  double left = config->max_wait_time - elapsed;
+  guint attempts_left;
+
+  if (config->max_attempts <= attempts || left <= 0 ||
+      config->max_attempts > 2 * doubling_requests (config, 2 * config->max_attempts))
+    return wait;
+
+  attempts_left = config->max_attempts - attempts;
+  return attempts_left == 1 ? left : MIN (wait, left / attempts_left);
+}
+
 /*
  * vt_schedule_next_delay:
  * @attempts: requests made so far (>= 1)
@@ -148,7 +203,7 @@ vt_schedule_next_delay (const VtScheduleConfig *config,
   if (plan != NULL)
     return vt_schedule_planned_delay (config, plan, attempts, elapsed, delay);
 
-  wait = vt_schedule_backoff (config, attempts, rand);
+  wait = vt_schedule_cold_wait (config, attempts, elapsed, rand);
   return vt_schedule_fit_deadline (config, elapsed, wait, delay);
 }
 
@@ -264,34 +319,58 @@ vt_schedule_eta_wait (const VtScheduleConfig *config,
 
 /* The learned schedule
  *
- * With the durations learned on a server, polls go where jobs end:
- * evenly spaced over the span from where the shortest end to where all
- * but PLAN_TAIL_SHARE of them have, each edge pushed out by the points'
- * spacing there (the next job may end a little past anything seen), then
- * further apart to the deadline, which keeps its last request. The step
- * is the smallest that fits the attempts and costs, in expectation over
- * the learned jobs, at most PLAN_BUDGET_SHARE of the requests the plain
- * backoff would make on them before its deadline request: learning saves
- * requests and spends what it saves on a shorter delay.
+ * With the durations learned on a server, polls go where jobs end. The
+ * plan reads its span off the estimate: it starts at the shortest job, a
+ * spacing earlier (the bulk's mean gap between points: the next job may
+ * well end that much before anything seen), and ends where all but
+ * PLAN_TAIL_SHARE of them have, PLAN_END_SPACINGS spacings later: a plan
+ * that stops short of the longest jobs leaves them to the deadline, which
+ * costs them far more than the wider step costs the others.
  *
- * Even spacing, not denser polls where jobs end more often: the delay a
- * job sees is the gap it ends in, so equal gaps bound every job's delay
- * alike, which is what a caller waiting on one job cares about.
+ * Its polls are a step apart from a step into the span to a step past
+ * its end, so that a watch shifted back by half a step still sees the
+ * last jobs before the deadline; the attempts left are then shared
+ * evenly to the deadline (no closer than a step), the last on it. Or, if
+ * that needs a step no more than PLAN_TAIL_HEDGE wider, they go on a
+ * step apart as far as the attempts allow: twenty jobs of a long-tailed
+ * kind say little of how long the tail is, and the jobs past the learned
+ * end would otherwise wait the wide gaps to the deadline. Even, not
+ * denser where jobs end more often: the delay a job sees is the gap it
+ * ends in, and equal gaps bound every job's delay alike, which is what a
+ * p95 asks for (with the distribution known exactly, a step into the
+ * span is where the fewest requests buy that bound).
  *
- * The first poll is half a step into the span and each watch shifts the
- * whole plan by its own share of a step, so that over many watches the
- * span's edges are polled at every phase: jobs that end before the first
- * poll or after the even polls show up as the estimate's outliers and
- * move the next plan's edges out; a plan that always polled first at the
- * same instant would never learn that jobs end earlier. Two attempts are
- * kept past the even polls when there are enough: one a step further, so
- * that a span that ends a little early costs a step, not a wait for the
- * deadline, and the deadline's. */
+ * Short jobs count their delay against their duration. Where the span
+ * starts early, no gap is wider than the backoff's own relative spacing
+ * (its factor less one, times the time elapsed) from where the shortest
+ * PLAN_RELATIVE_SHARE of the jobs end on (less PLAN_RELATIVE_MARGIN of a
+ * spacing), so that no job class but those waits longer, for its size,
+ * than with the backoff: the first poll is then a factor past them.
+ *
+ * The step is the smallest that fits the attempts, keeps every wait
+ * within max_interval (a longer one would be cut short, and the request
+ * that took from the deadline's would leave a job that ends before the
+ * deadline timed out) and costs, in expectation over the learned jobs,
+ * at most PLAN_BUDGET_SHARE of the requests the seed's own backoff (its
+ * doubling waits, before its deadline request) would make on them:
+ * learning saves requests and spends the rest on seeing the end sooner.
+ * When the relative spacing would need a step more than PLAN_HEAD_COST
+ * wider than even polls do, it starts later, where it costs no more.
+ *
+ * Each watch shifts the plan by its own share of each gap (at most half
+ * a step), so that watches started together do not poll together and,
+ * over many watches, the span's edges are polled at every phase: jobs
+ * that end before the first poll or after the last close one show up in
+ * the estimate and move the next plan's edges out. */
 #define PLAN_FIRST_SHARE 0.002
 #define PLAN_TAIL_SHARE 0.04
-#define PLAN_BUDGET_SHARE 0.85
-#define PLAN_TAIL_POLLS 2
-/* Bisection steps for the step: far finer than any timer. */
+#define PLAN_END_SPACINGS 2.0
+#define PLAN_RELATIVE_SHARE 0.05
+#define PLAN_RELATIVE_MARGIN 0.5
+#define PLAN_HEAD_COST 0.25
+#define PLAN_TAIL_HEDGE 0.5
+#define PLAN_BUDGET_SHARE 0.9
+/* Bisection steps: far finer than any timer. */
 #define PLAN_SEARCH_STEPS 60
 
 /*
@@ -324,9 +403,10 @@ polls_allowed (const VtScheduleConfig *config)
   return MIN (config->max_attempts - 1, VT_SCHEDULE_PLAN_MAX_POLLS);
 }
 
-/* The plain backoff's polls, without jitter, up to the last one its own
- * steps reach before the deadline: what the plan must beat. (Its extra
- * request on the deadline is a safety net the plan keeps too.) */
+/* The seed's backoff polls, without jitter, up to the last one its own
+ * doubling reaches before the deadline: what the plan must spend less
+ * than. (Its extra request on the deadline is a safety net the plan
+ * keeps too.) */
 static guint
 backoff_polls (const VtScheduleConfig *config,
                double                 *polls)
@@ -345,6 +425,42 @@ backoff_polls (const VtScheduleConfig *config,
   return n;
 }
 
+/*
+ * vt_schedule_plan_budget:
+ *
+ * The most requests a plan may cost on @estimate's jobs.
+ */
+double
+vt_schedule_plan_budget (const VtScheduleConfig   *config,
+                         const VtDurationEstimate *estimate)
+{
+  double backoff[VT_SCHEDULE_PLAN_MAX_POLLS];
+  guint n_backoff = backoff_polls (config, backoff);
+
+  return PLAN_BUDGET_SHARE * vt_schedule_expected_requests (estimate, backoff, n_backoff);
+}
+
+/*
+ * vt_schedule_span_from_estimate:
+ * @span: (out caller-allocates): what the plan reads off @estimate
+ */
+void
+vt_schedule_span_from_estimate (const VtScheduleConfig   *config,
+                                const VtDurationEstimate *estimate,
+                                VtScheduleSpan           *span)
+{
+  double spacing = vt_duration_estimate_spacing (estimate);
+
+  span->start = MAX (vt_duration_estimate_quantile (estimate, PLAN_FIRST_SHARE) - spacing, 0.0);
+  span->end = MIN (vt_duration_estimate_quantile (estimate, 1.0 - PLAN_TAIL_SHARE) +
+                   PLAN_END_SPACINGS * spacing, config->max_wait_time);
+  span->fill = FALSE;
+  span->ratio = config->backoff_factor > 1 ? config->backoff_factor - 1 : INFINITY;
+  span->relative_from = MAX (vt_duration_estimate_quantile (estimate, PLAN_RELATIVE_SHARE) -
+                             PLAN_RELATIVE_MARGIN * spacing,
+                             config->min_interval);
+}
+
 static gboolean
 plan_add (VtSchedulePlan *plan,
           guint           allowed,
@@ -356,85 +472,138 @@ plan_add (VtSchedulePlan *plan,
   return TRUE;
 }
 
+/* The gap after a poll at @t: the step, or less where the backoff's
+ * relative spacing is tighter. */
 static double
-tail_wait (const VtScheduleConfig *config,
-           double                  previous)
+plan_gap (const VtScheduleSpan *span,
+          double                step,
+          double                t)
 {
-  double wait = previous * MAX (config->backoff_factor, 1.0);
-
-  return config->max_interval > 0 ? MIN (wait, config->max_interval) : wait;
+  return isinf (span->ratio) ? step : MIN (step, span->ratio * MAX (t, span->relative_from));
 }
 
-/* The tail, from the even polls' last to the deadline: one more step,
- * then waits growing by the backoff factor or, when the attempts left
- * cannot pay for that, by whatever factor reaches the deadline with the
- * last one. */
-static gboolean
-plan_lay_tail (const VtScheduleConfig *config,
-               guint                   allowed,
-               VtSchedulePlan         *plan)
+/*
+ * vt_schedule_plan_lay_out:
+ * @step: the widest gap between polls over the span
+ * @plan: (out caller-allocates): the polls
+ *
+ * Polls a step apart (or the relative spacing) up to a step past the
+ * span's end, then the attempts left shared evenly to the deadline, the
+ * last on it, as the plain schedule does: jobs that run past what was
+ * learned are still asked about as often as the attempts allow.
+ *
+ * Returns: %FALSE when the attempts do not reach a step past the span's
+ * end, or leave a wait to the deadline longer than max_interval (it would
+ * be cut short, and the request it took would leave a job that ends
+ * before the deadline timed out)
+ */
+gboolean
+vt_schedule_plan_lay_out (const VtScheduleConfig *config,
+                          const VtScheduleSpan   *span,
+                          double                  step,
+                          VtSchedulePlan         *plan)
 {
-  double deadline = config->max_wait_time;
-  double t, wait = plan->step;
-  guint kept, left;
-
-  if (allowed - plan->n_polls >= 2 && plan->polls[plan->n_polls - 1] + wait < deadline)
-    plan_add (plan, allowed, plan->polls[plan->n_polls - 1] + wait);
-
-  /* Growing waits, as long as the attempts last. */
-  kept = plan->n_polls;
-  t = plan->polls[kept - 1];
-  while (t < deadline)
-    {
-      wait = tail_wait (config, wait);
-      t = MIN (t + wait, deadline);
-      if (!plan_add (plan, allowed, t))
-        break;
-    }
-  if (t >= deadline && plan->polls[plan->n_polls - 1] >= deadline)
-    return TRUE;
-
-  /* They do not last: whatever factor reaches the deadline with the last. */
-  plan->n_polls = kept;
-  t = plan->polls[kept - 1];
-  left = allowed - kept;
-  if (left == 0 || t <= 0)
-    return FALSE;
-
-  for (guint i = 1; i <= left; i++)
-    plan_add (plan, allowed, i == left ? deadline : t * pow (deadline / t, (double) i / left));
-  return TRUE;
-}
-
-/* Polls @step apart from @first + @step / 2 until one is past
- * @bulk_end, then the tail, for which PLAN_TAIL_POLLS attempts are kept
- * when there are enough. %FALSE when the attempts do not allow it. */
-static gboolean
-plan_lay_out (const VtScheduleConfig *config,
-              double                  first,
-              double                  bulk_end,
-              double                  step,
-              VtSchedulePlan         *plan)
-{
-  guint allowed = polls_allowed (config);
-  guint for_bulk = allowed > 2 * PLAN_TAIL_POLLS ? allowed - PLAN_TAIL_POLLS : allowed - 1;
-  double deadline = config->max_wait_time;
-  double t = first + step / 2;
+  guint allowed = polls_allowed (config), left;
+  double deadline = config->max_wait_time, last, last_gap, share;
+  /* A step into the span, or the backoff's relative spacing past the
+   * shortest jobs if that comes first. */
+  double t = MIN (span->start + step, (1 + span->ratio) * MAX (span->start, span->relative_from));
 
   plan->n_polls = 0;
   plan->step = step;
   plan->shift = 0;
+  plan->start = t - MIN (step, isinf (span->ratio) ? t : span->ratio / (1 + span->ratio) * t);
 
-  for (;;)
+  while (t < deadline && (plan->n_polls == 0 || plan->polls[plan->n_polls - 1] < span->end + step))
     {
-      if (!plan_add (plan, for_bulk, MIN (t, deadline)))
+      if (!plan_add (plan, allowed - 1, t))
         return FALSE;
-      if (t >= bulk_end || t >= deadline)
-        break;
-      t += step;
+      t += plan_gap (span, step, t);
+    }
+  if (span->fill)
+    while (t < deadline && plan_add (plan, allowed - 1, t))
+      t += plan_gap (span, step, t);
+  /* The rest to the deadline, no closer than a step (none if no poll
+   * came before it: the span starts past the deadline). The deadline's
+   * is never shifted: a watch shifted back waits for it as much longer
+   * as the poll before moved, half its gap (at most half a step). */
+  if (plan->n_polls == 0)
+    return plan_add (plan, allowed, deadline);
+  last = plan->polls[plan->n_polls - 1];
+  last_gap = last - (plan->n_polls > 1 ? plan->polls[plan->n_polls - 2] : plan->start);
+  left = MIN (allowed - plan->n_polls, (guint) MAX (ceil ((deadline - last) / step), 1.0));
+  share = (deadline - last) / left;
+  if (config->max_interval > 0 &&
+      share + MIN (left == 1 ? last_gap : share, step) / 2 > config->max_interval)
+    return FALSE;
+  for (guint i = 1; i <= left; i++)
+    plan_add (plan, allowed, i == left ? deadline : last + share * i);
+
+  return TRUE;
+}
+
+static gboolean
+plan_fits (const VtScheduleConfig   *config,
+           const VtScheduleSpan     *span,
+           const VtDurationEstimate *estimate,
+           double                    budget,
+           double                    step,
+           VtSchedulePlan           *plan)
+{
+  return vt_schedule_plan_lay_out (config, span, step, plan) &&
+         vt_schedule_expected_requests (estimate, plan->polls, plan->n_polls) <= budget;
+}
+
+/* The smallest step that fits the attempts and the budget. Fewer polls
+ * for a longer step, each later, so both tests mostly get easier as the
+ * step grows, but not always: where short jobs' gaps double, the wait to
+ * the deadline may outgrow max_interval at long steps. So the first
+ * step that fits on a coarse scale from below, then bisection down from
+ * it. */
+#define PLAN_SCAN_STEPS 120
+
+static gboolean
+plan_smallest_step (const VtScheduleConfig   *config,
+                    const VtScheduleSpan     *span,
+                    const VtDurationEstimate *estimate,
+                    double                    budget,
+                    VtSchedulePlan           *plan)
+{
+  double low = MAX (config->min_interval, config->max_wait_time * 1e-6);
+  double high = config->max_interval > 0 ? MIN (config->max_interval, config->max_wait_time)
+                                         : config->max_wait_time;
+  double ratio, below = low;
+  guint i;
+
+  if (low > high)
+    return FALSE;
+
+  ratio = pow (high / low, 1.0 / PLAN_SCAN_STEPS);
+  for (i = 0; i <= PLAN_SCAN_STEPS; i++)
+    {
+      double step = i == PLAN_SCAN_STEPS ? high : low * pow (ratio, i);
+
+      if (plan_fits (config, span, estimate, budget, step, plan))
+        {
+          high = step;
+          break;
+        }
+      below = step;
+    }
+  if (i > PLAN_SCAN_STEPS)
+    return FALSE;
+
+  for (guint k = 0; i > 0 && k < PLAN_SEARCH_STEPS; k++)
+    {
+      double step = sqrt (below * high);
+
+      if (plan_fits (config, span, estimate, budget, step, plan))
+        high = step;
+      else
+        below = step;
     }
 
-  return t >= deadline || plan_lay_tail (config, allowed, plan);
+  return vt_schedule_plan_lay_out (config, span, high, plan);
 }
 
 /*
@@ -443,65 +612,82 @@ plan_lay_out (const VtScheduleConfig *config,
  * @plan: (out caller-allocates): where to poll
  *
  * Returns: %FALSE when nothing is learned yet, or no plan fits the
- * attempts and the budget: the backoff then rules.
+ * attempts and the budget: the plain schedule then rules.
  */
 gboolean
 vt_schedule_plan_build (const VtScheduleConfig   *config,
                         const VtDurationEstimate *estimate,
                         VtSchedulePlan           *plan)
 {
-  double backoff[VT_SCHEDULE_PLAN_MAX_POLLS];
-  double first, bulk_end, budget, low, high;
-  guint n_backoff;
+  VtScheduleSpan span, even;
+  VtSchedulePlan relative;
+  double budget, most, low, high;
 
   if (estimate == NULL || estimate->n_points < VT_DURATION_MODEL_MIN_SAMPLES ||
       config->max_wait_time <= 0 || (config->max_attempts != 0 && config->max_attempts < 2))
     return FALSE;
 
-  first = MAX (vt_duration_estimate_quantile (estimate, PLAN_FIRST_SHARE) -
-               vt_duration_estimate_spacing (estimate, PLAN_FIRST_SHARE), 0.0);
-  bulk_end = MIN (vt_duration_estimate_quantile (estimate, 1.0 - PLAN_TAIL_SHARE) +
-                  vt_duration_estimate_spacing (estimate, 1.0 - PLAN_TAIL_SHARE),
-                  config->max_wait_time);
-  n_backoff = backoff_polls (config, backoff);
-  budget = PLAN_BUDGET_SHARE * vt_schedule_expected_requests (estimate, backoff, n_backoff);
+  vt_schedule_span_from_estimate (config, estimate, &span);
+  budget = vt_schedule_plan_budget (config, estimate);
 
-  low = MAX (config->min_interval, config->max_wait_time * 1e-6);
-  high = config->max_interval > 0 ? MIN (config->max_interval, config->max_wait_time)
-                                   : config->max_wait_time;
-  if (low > high)
+  /* Even polls over the span, the attempts left shared to the deadline;
+   * or a step apart all the way, if that needs a step no more than
+   * PLAN_TAIL_HEDGE wider. */
+  even = span;
+  even.ratio = INFINITY;
+  if (!plan_smallest_step (config, &even, estimate, budget, plan))
     return FALSE;
-
-  /* The smallest step that fits: fewer polls for a longer one, so both
-   * tests only get easier as the step grows. */
-  if (!plan_lay_out (config, first, bulk_end, high, plan) ||
-      vt_schedule_expected_requests (estimate, plan->polls, plan->n_polls) > budget)
-    return FALSE;
-
-  for (guint i = 0; i < PLAN_SEARCH_STEPS; i++)
+  even.fill = TRUE;
+  if (plan_smallest_step (config, &even, estimate, budget, &relative) &&
+      relative.step <= (1 + PLAN_TAIL_HEDGE) * plan->step)
     {
-      double step = sqrt (low * high);
+      span.fill = TRUE;
+      *plan = relative;
+    }
+  if (isinf (span.ratio))
+    return TRUE;
 
-      if (plan_lay_out (config, first, bulk_end, step, plan) &&
-          vt_schedule_expected_requests (estimate, plan->polls, plan->n_polls) <= budget)
-        high = step;
-      else
-        low = step;
+  /* Short jobs' relative spacing, if it costs the step no more than
+   * PLAN_HEAD_COST. */
+  most = (1 + PLAN_HEAD_COST) * plan->step;
+  if (plan_smallest_step (config, &span, estimate, budget, &relative) && relative.step <= most)
+    {
+      *plan = relative;
+      return TRUE;
     }
 
-  return plan_lay_out (config, first, bulk_end, high, plan);
+  /* It costs too much from the shortest jobs on: from how late on does
+   * it not? From the deadline, it is the even plan. */
+  low = span.relative_from;
+  high = config->max_wait_time;
+  for (guint i = 0; i < PLAN_SEARCH_STEPS / 2; i++)
+    {
+      span.relative_from = (low + high) / 2;
+      if (plan_smallest_step (config, &span, estimate, budget, &relative) && relative.step <= most)
+        {
+          high = span.relative_from;
+          *plan = relative;
+        }
+      else
+        low = span.relative_from;
+    }
+
+  return TRUE;
 }
 
 /* Where the plan's @i-th poll falls for the watch following it: shifted
- * by its share of a step, but for the deadline's. */
+ * by its share of its own gap (at most a step), but for the deadline's. */
 static double
 plan_poll_at (const VtScheduleConfig *config,
               const VtSchedulePlan   *plan,
               guint                   i)
 {
+  double gap;
+
   if (plan->polls[i] >= config->max_wait_time)
     return config->max_wait_time;
-  return CLAMP (plan->polls[i] + plan->shift * plan->step, 0.0, config->max_wait_time);
+  gap = plan->polls[i] - (i == 0 ? plan->start : plan->polls[i - 1]);
+  return CLAMP (plan->polls[i] + plan->shift * MIN (gap, plan->step), 0.0, config->max_wait_time);
 }
 
 /*

@@ -5,7 +5,7 @@
  *   {"version": 1, "jobs": [{"base-url": "http://127.0.0.1:5000",
  *                            "id": "…" or null (the default job),
  *                            "deadline": "2026-12-01T16:20:00.250000Z",
- *                            "attempts-left": 12 (0: no limit),
+ *                            "attempts-left": 12 (1 or more),
  *                            "last-event-id": "p" (optional)}]}
  *
  * The deadline is wall-clock time, as the application may restart after
@@ -25,7 +25,7 @@ typedef struct
   char   *base_url;
   char   *job_id;         /* NULL: the server's default job */
   gint64  deadline_us;    /* wall clock, as g_get_real_time() */
-  guint   attempts_left;  /* 0: no limit */
+  guint   attempts_left;  /* 1 or more */
   char   *last_event_id;  /* nullable */
 } VtStateEntry;
 

@@ -159,8 +159,8 @@ read_entry (JsonNode  *node,
   attempts = json_object_get_member (object, "attempts-left");
   if (attempts == NULL || !JSON_NODE_HOLDS_VALUE (attempts) ||
       json_node_get_value_type (attempts) != G_TYPE_INT64 ||
-      (attempts_left = json_node_get_int (attempts)) < 0 || attempts_left > G_MAXUINT)
-    return state_error (error, index, "\"attempts-left\" is not a count");
+      (attempts_left = json_node_get_int (attempts)) < 1 || attempts_left > G_MAXUINT)
+    return state_error (error, index, "\"attempts-left\" is not a count of 1 or more");
 
   return vt_state_entry_new (base_url, job_id,
                              g_date_time_to_unix (deadline) * G_USEC_PER_SEC +

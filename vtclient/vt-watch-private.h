@@ -142,6 +142,7 @@ void            vt_watch_resume             (VtWatch               *watch,
 void            vt_watch_cancel             (VtWatch               *watch);
 void            vt_watch_want_progress      (VtWatch               *watch);
 void            vt_watch_resume_online      (VtWatch               *watch);
+void            vt_watch_network_returned   (VtWatch               *watch);
 gboolean        vt_watch_is_done            (VtWatch               *watch);
 
 const char     *vt_watch_get_job_id         (VtWatch               *watch);

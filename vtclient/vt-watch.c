@@ -195,9 +195,9 @@ vt_watch_attempts_left (VtWatch *watch)
   return max == 0 || watch->requests < max;
 }
 
-/* What is left of the watch's budget: seconds, and attempts (0: no
- * limit; at least 1 while a request is in flight, which a restarted
- * application sends again). */
+/* What is left of the watch's budget: seconds, and attempts (at least
+ * 1 while a request is in flight, which a restarted application sends
+ * again; G_MAXUINT with no limit). */
 double
 vt_watch_get_time_left (VtWatch *watch)
 {
@@ -213,7 +213,7 @@ vt_watch_get_attempts_left (VtWatch *watch)
   guint max = watch->options.schedule.max_attempts;
 
   if (max == 0)
-    return 0;
+    return G_MAXUINT;
 
   return watch->requests < max ? max - watch->requests : 1;
 }
@@ -1266,6 +1266,32 @@ vt_watch_resume_online (VtWatch *watch)
   if (watch->options.start_jitter > 0)
     delay = g_rand_double_range (watch->host->rand, 0.0, MIN (watch->options.start_jitter, 1.0));
   vt_timer_heap_schedule_in (watch->host->timers, &watch->timer, delay);
+}
+
+/*
+ * vt_watch_network_returned:
+ *
+ * The network is back after an outage, and the watch was not waiting for
+ * it: its next poll was planned before the outage and may be far off,
+ * while the job may have ended meanwhile. It asks within a second, as
+ * the watches that waited do, unless it was to ask sooner anyway. Push
+ * channels and requests in flight are left alone.
+ */
+void
+vt_watch_network_returned (VtWatch *watch)
+{
+  double delay = 0.0;
+  gint64 latest_us;
+
+  if (watch->done || watch->offline || !watch->started ||
+      !vt_timer_is_scheduled (&watch->timer))
+    return;
+
+  if (watch->options.start_jitter > 0)
+    delay = g_rand_double_range (watch->host->rand, 0.0, MIN (watch->options.start_jitter, 1.0));
+  latest_us = g_get_monotonic_time () + (gint64) (delay * G_USEC_PER_SEC);
+  if (watch->timer.due_us > latest_us)
+    vt_timer_heap_schedule (watch->host->timers, &watch->timer, latest_us);
 }
 
 /*

@@ -36,6 +36,7 @@
 #include <vtclient.h>
 
 #include "vt-bench-plot.h"
+#include "vt-bench-stats.h"
 #include "vt-test-server.h"
 
 /* The seed's budget; "timed out inside the budget" is measured against it
@@ -1073,28 +1074,6 @@ bench_row_new (const StrategySpec *spec,
   return row;
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/* Nearest rank, on sorted values. */
-static double
-percentile (GArray *sorted,
-            double  p)
-{
-  guint rank;
-
-  if (sorted->len == 0)
-    return NAN;
-  rank = (guint) ceil (p / 100.0 * sorted->len);
-  return g_array_index (sorted, double, CLAMP (rank, 1, sorted->len) - 1);
-}
-
 /* How late the final status was seen, in unscaled seconds. */
 static double
 bench_job_delay (const BenchJob *job)
@@ -1137,16 +1116,16 @@ bench_row_add_delays (BenchRow    *row,
         }
     }
 
-  g_array_sort (delays, compare_doubles);
-  g_array_sort (relative, compare_doubles);
-  row->p95_relative = percentile (relative, 95);
+  g_array_sort (delays, vt_bench_compare_doubles);
+  g_array_sort (relative, vt_bench_compare_doubles);
+  row->p95_relative = vt_bench_percentile ((double *) relative->data, relative->len, 95);
   row->clock_steps = phase->clock_steps;
   row->late_start = phase->late_start_us / (double) G_USEC_PER_SEC;
   row->seen = delays->len;
-  row->p50 = percentile (delays, 50);
-  row->p95 = percentile (delays, 95);
-  row->p99 = percentile (delays, 99);
-  row->max = percentile (delays, 100);
+  row->p50 = vt_bench_percentile ((double *) delays->data, delays->len, 50);
+  row->p95 = vt_bench_percentile ((double *) delays->data, delays->len, 95);
+  row->p99 = vt_bench_percentile ((double *) delays->data, delays->len, 99);
+  row->max = vt_bench_percentile ((double *) delays->data, delays->len, 100);
 }
 
 /* Counts requests in windows of RATE_WINDOW_SECONDS (unscaled) from the
@@ -1684,6 +1663,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) bench_row_free);
   BenchServers servers = { 0, };
+  guint n_unmeasured = 0;
   gboolean burst;
 
   if (!parse_options (&config, &argc, &argv, &error))
@@ -1707,6 +1687,17 @@ main (int   argc,
   if (!write_outputs (&config, rows, burst, &error))
     {
       g_printerr ("vt-bench: %s\n", error->message);
+      return 1;
+    }
+
+  /* A row that could not be measured (the strategy failed to start, or
+   * every one of its watches failed) fails the run: a table with a hole
+   * in it is not a result. */
+  for (guint i = 0; i < rows->len; i++)
+    n_unmeasured += ((BenchRow *) g_ptr_array_index (rows, i))->failure != NULL;
+  if (n_unmeasured > 0)
+    {
+      g_printerr ("vt-bench: %u of %u strategies not measured\n", n_unmeasured, rows->len);
       return 1;
     }
   return 0;

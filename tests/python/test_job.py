@@ -178,6 +178,45 @@ class JobTest(unittest.TestCase):
         self.assertTrue(job.is_finished())
         self.assertEqual(client.get_jobs().get_n_items(), 0)
 
+    def test_restart_from_saved_state(self):
+        # What an application does as it quits and starts again: save the
+        # jobs it follows (a string for GSettings or a file), and follow
+        # them on, from a new client, to their end.
+        job_id = post_job(duration=0.6, outcome='completed')
+        client = fast_client()
+        job = client.follow(job_id)
+        state = client.export_state()
+        saved = json.loads(state)
+        self.assertEqual(saved['version'], 1)
+        self.assertEqual([j['id'] for j in saved['jobs']], [job_id])
+        self.assertEqual(saved['jobs'][0]['base-url'], SERVER_URL)
+        job.cancel()
+
+        restarted = fast_client()
+        jobs = restarted.import_state(state)
+        self.assertIsInstance(jobs, Gio.ListModel)
+        self.assertEqual(jobs.get_n_items(), 1)
+        resumed = jobs.get_item(0)
+        self.assertEqual(resumed.props.id, job_id)
+        self.assertEqual(wait(resumed), Vt.Status.COMPLETED)
+
+    def test_bad_state_is_an_error(self):
+        client = fast_client()
+        with self.assertRaises(GLib.Error) as caught:
+            client.import_state('{"version": 1}')
+        self.assertTrue(caught.exception.matches(Vt.client_error_quark(),
+                                                 Vt.ClientError.INVALID_ARGUMENT))
+        self.assertEqual(client.get_jobs().get_n_items(), 0)
+
+    def test_monitors_can_be_turned_off(self):
+        client = fast_client()
+        self.assertIsNotNone(client.props.network_monitor)
+        self.assertEqual(client.props.power_saver_factor, 2.0)
+        client.props.network_monitor = None
+        client.props.power_profile_monitor = None
+        self.assertIsNone(client.get_network_monitor())
+        self.assertIsNone(client.get_power_profile_monitor())
+
 
 if __name__ == '__main__':
     if not SERVER_URL:
