@@ -765,7 +765,8 @@ delivery_ended (VtFeed       *feed,
       return;
     }
 
-  if (feed->n_members > 0)
+  /* Offline, the next one waits: vt_feed_set_online() opens it. */
+  if (feed->n_members > 0 && !feed->offline)
     feed_open_delivery (feed);
 }
 

@@ -36,8 +36,10 @@
  * is pending, the next one waits `initial-wait-time × backoff-factor^k`
  * seconds plus a random jitter, on GLib main-loop timeouts, until the job
  * completes, fails, or the client's budget (`max-attempts` requests or
- * `max-wait-time` seconds) runs out. The last request is made at the
- * deadline rather than giving up early.
+ * `max-wait-time` seconds) runs out. Once the attempts left could cover
+ * the time left at the current wait, the time left is shared evenly among
+ * them instead, the last request on the deadline: no attempt is left
+ * unused while the deadline is still ahead.
  *
  * Every change of the observed status is announced with
  * [signal@Vt.Client::status-changed]; the final status comes back from

@@ -94,6 +94,8 @@ struct _VtWatch
   double                 last_progress;
   double                 last_eta;
   VtEtaSample            previous_eta;
+  gint64                 eta_end_us;   /* when the last full answer's ETA
+                                        * said the job ends; 0: it said none */
   GError                *last_error;   /* why the last request failed, if it did */
 
   VtRequestQueue        *slot_queue;   /* the queue whose slot the request holds */
@@ -636,8 +638,16 @@ vt_watch_on_pending (VtWatch    *watch,
       watch->channel = CHANNEL_POLL;
     }
 
-  hints.eta = vt_schedule_eta_wait (&watch->options.schedule, &watch->previous_eta, &current);
-  watch->previous_eta = current;
+  /* A 304 has no body: the ETA is the last full answer's, run down. */
+  if (exchange->unchanged)
+    hints.eta = watch->eta_end_us > now_us ? (watch->eta_end_us - now_us) / (double) G_USEC_PER_SEC
+                                           : -1.0;
+  else
+    {
+      hints.eta = vt_schedule_eta_wait (&watch->options.schedule, &watch->previous_eta, &current);
+      watch->previous_eta = current;
+      watch->eta_end_us = hints.eta >= 0 ? now_us + (gint64) (hints.eta * G_USEC_PER_SEC) : 0;
+    }
 
   /* One plan for the whole watch, the one that stood at its first
    * pending poll: its attempts are counted for that plan, and a plan
@@ -1021,6 +1031,20 @@ vt_watch_next_uri (VtWatch     *watch,
   return uri;
 }
 
+/* Whether a 304 would lose nothing the watch needs: not when someone
+ * watches the job's progress (a weak ETag changes with the status only,
+ * and a 304 has no body), nor when the last ETA ran out (a fresh one
+ * places the next poll). Conditional on the job's own URL only, what its
+ * ETag stood for. */
+static gboolean
+vt_watch_may_ask_if_changed (VtWatch *watch)
+{
+  if (watch->etag == NULL || watch->progress_wanted)
+    return FALSE;
+
+  return watch->eta_end_us == 0 || watch->eta_end_us > g_get_monotonic_time ();
+}
+
 /* The queue gave this request its turn. The queue's reference on the
  * watch becomes the request's. */
 static void
@@ -1062,9 +1086,9 @@ vt_watch_start_request (gpointer data)
   if (watch->channel == CHANNEL_LONG_POLL)
     timeout += watch->long_poll_wait;
 
-  /* Conditional on the job's own URL only, what its ETag stood for. */
   vt_channel_http_get_job_async (watch->host->session, uri, token,
-                                 redirected ? NULL : watch->etag, timeout,
+                                 redirected || !vt_watch_may_ask_if_changed (watch) ? NULL : watch->etag,
+                                 timeout,
                                  watch->request_cancellable, on_exchange, watch);
 }
 

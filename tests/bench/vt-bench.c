@@ -39,7 +39,7 @@
 
 #include "vt-answer-bytes.h"
 #include "vt-bench-plot.h"
-#include "vt-bench-stats.h"
+#include "vt-bench-util.h"
 #include "vt-test-server.h"
 
 /* The seed's budget; "timed out inside the budget" is measured against it
@@ -1167,16 +1167,16 @@ bench_row_add_delays (BenchRow    *row,
         }
     }
 
-  g_array_sort (delays, vt_bench_compare_doubles);
-  g_array_sort (relative, vt_bench_compare_doubles);
-  row->p95_relative = vt_bench_percentile ((double *) relative->data, relative->len, 95);
+  vt_bench_sort_doubles (delays);
+  vt_bench_sort_doubles (relative);
+  row->p95_relative = vt_bench_percentile (relative, 95);
   row->clock_steps = phase->clock_steps;
   row->late_start = phase->late_start_us / (double) G_USEC_PER_SEC;
   row->seen = delays->len;
-  row->p50 = vt_bench_percentile ((double *) delays->data, delays->len, 50);
-  row->p95 = vt_bench_percentile ((double *) delays->data, delays->len, 95);
-  row->p99 = vt_bench_percentile ((double *) delays->data, delays->len, 99);
-  row->max = vt_bench_percentile ((double *) delays->data, delays->len, 100);
+  row->p50 = vt_bench_percentile (delays, 50);
+  row->p95 = vt_bench_percentile (delays, 95);
+  row->p99 = vt_bench_percentile (delays, 99);
+  row->max = vt_bench_percentile (delays, 100);
 }
 
 /* Counts requests in windows of RATE_WINDOW_SECONDS (unscaled) from the

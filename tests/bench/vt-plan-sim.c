@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vt-bench-stats.h"
+#include "vt-bench-util.h"
 #include "vt-schedule-private.h"
 
 typedef struct
@@ -178,7 +178,7 @@ percentile (double *values,
             double  p)
 {
   qsort (values, n, sizeof (double), vt_bench_compare_doubles);
-  return vt_bench_percentile (values, n, p);
+  return vt_bench_percentile_of (values, n, p);
 }
 
 static Figures

@@ -47,6 +47,7 @@
 #include <vtclient.h>
 
 #include "vt-answer-bytes.h"
+#include "vt-bench-util.h"
 #include "vt-scale-probe.h"
 #include "vt-test-server.h"
 
@@ -1150,23 +1151,6 @@ soup_prepare (Run *run)
 
 static gboolean on_next_start_due (gpointer user_data);
 
-/* Calls @func at @ready_us on the monotonic clock, to the microsecond:
- * g_timeout_add() rounds to milliseconds. Returns the source's id. */
-static guint
-call_at (gint64      ready_us,
-         GSourceFunc func,
-         gpointer    user_data)
-{
-  GSource *source = g_timeout_source_new (0);
-  guint id;
-
-  g_source_set_ready_time (source, ready_us);
-  g_source_set_callback (source, func, user_data, NULL);
-  id = g_source_attach (source, NULL);
-  g_source_unref (source);
-  return id;
-}
-
 /* Starts every follower whose offset has come, in this one main-loop
  * iteration, and waits for the next. */
 static void
@@ -1180,8 +1164,8 @@ start_due_followers (Run *run)
 
       if (job->plan->offset > elapsed + 0.0005)
         {
-          call_at (run->start_mono_us + (gint64) (job->plan->offset * G_USEC_PER_SEC),
-                   on_next_start_due, run);
+          vt_bench_call_at (run->start_mono_us + (gint64) (job->plan->offset * G_USEC_PER_SEC),
+                            on_next_start_due, run);
           return;
         }
       run->next_to_start++;
@@ -1223,23 +1207,6 @@ settle_scrape_finish (Run *run)
   run->settle_abort_source = 0;
 }
 
-static gboolean
-on_start_instant (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_until_mono (gint64 instant_us)
-{
-  gboolean now = FALSE;
-
-  call_at (instant_us, on_start_instant, &now);
-  while (!now)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 /* Follows every job from the start instant until all have ended or the
  * time limit; @usage is what the process spent meanwhile. */
 static void
@@ -1257,7 +1224,7 @@ follow_jobs (Run          *run,
   run->n_following = run->n_jobs;
 
   if (g_get_monotonic_time () < run->start_mono_us)
-    wait_until_mono (run->start_mono_us);
+    vt_bench_wait_until (run->start_mono_us);
   else
     run->late_start_us = g_get_monotonic_time () - run->start_mono_us;
 
@@ -1265,8 +1232,9 @@ follow_jobs (Run          *run,
   limit_source = g_timeout_add_full (G_PRIORITY_HIGH, (guint) (time_limit * 1000),
                                      on_time_limit, run, NULL);
   if (run->config->rate > 0)
-    run->settle_source = call_at (run->start_mono_us + (gint64) (RATE_LIMIT_SETTLE_SECONDS * G_USEC_PER_SEC),
-                                  on_settle_second, run);
+    run->settle_source = vt_bench_call_at (run->start_mono_us +
+                                           (gint64) (RATE_LIMIT_SETTLE_SECONDS * G_USEC_PER_SEC),
+                                           on_settle_second, run);
   run->counting = TRUE;
   start_due_followers (run);
   while (run->n_following > 0 && !run->time_limit_hit)
@@ -1284,28 +1252,6 @@ follow_jobs (Run          *run,
 
 /* ------------------------------------------------------------------ */
 /* The row's figures */
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-/* Nearest rank over sorted values; NAN when there are none. */
-static double
-percentile (GArray *sorted,
-            double  p)
-{
-  guint rank;
-
-  if (sorted->len == 0)
-    return NAN;
-  rank = (guint) ceil (p / 100.0 * sorted->len);
-  return g_array_index (sorted, double, CLAMP (rank, 1, sorted->len) - 1);
-}
 
 static void
 set_number (JsonObject *object,
@@ -1340,21 +1286,21 @@ add_delays (JsonObject *row,
       if (job->plan->is_short)
         g_array_append_val (short_delays, delay);
     }
-  g_array_sort (delays, compare_doubles);
-  g_array_sort (shares, compare_doubles);
-  g_array_sort (short_delays, compare_doubles);
+  vt_bench_sort_doubles (delays);
+  vt_bench_sort_doubles (shares);
+  vt_bench_sort_doubles (short_delays);
 
   json_object_set_int_member (row, "seen", delays->len);
-  set_number (row, "delay_min", percentile (delays, 0));
-  set_number (row, "delay_p50", percentile (delays, 50));
-  set_number (row, "delay_p95", percentile (delays, 95));
-  set_number (row, "delay_p99", percentile (delays, 99));
-  set_number (row, "delay_max", percentile (delays, 100));
-  set_number (row, "delay_p95_percent_of_duration", percentile (shares, 95));
+  set_number (row, "delay_min", vt_bench_percentile (delays, 0));
+  set_number (row, "delay_p50", vt_bench_percentile (delays, 50));
+  set_number (row, "delay_p95", vt_bench_percentile (delays, 95));
+  set_number (row, "delay_p99", vt_bench_percentile (delays, 99));
+  set_number (row, "delay_max", vt_bench_percentile (delays, 100));
+  set_number (row, "delay_p95_percent_of_duration", vt_bench_percentile (shares, 95));
   if (run->config->hol)
     {
       json_object_set_int_member (row, "short_seen", short_delays->len);
-      set_number (row, "short_delay_p99", percentile (short_delays, 99));
+      set_number (row, "short_delay_p99", vt_bench_percentile (short_delays, 99));
     }
 }
 
@@ -1919,30 +1865,6 @@ write_json (const ScaleConfig  *config,
 /* ------------------------------------------------------------------ */
 /* --check: the smoke test's verdict on its own rows */
 
-static gboolean
-check_that (gboolean    ok,
-            const char *row,
-            const char *format,
-            ...) G_GNUC_PRINTF (3, 4);
-
-static gboolean
-check_that (gboolean    ok,
-            const char *row,
-            const char *format,
-            ...)
-{
-  g_autofree char *what = NULL;
-  va_list args;
-
-  if (ok)
-    return TRUE;
-  va_start (args, format);
-  what = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_print ("check failed: %s: %s\n", row, what);
-  return FALSE;
-}
-
 /* A polling row's requests were each answered and tallied, with the
  * bytes of at least a status line and a few headers; with --rate-limit,
  * the server's 429s after the first second were read. */
@@ -1968,17 +1890,17 @@ check_answers (JsonObject        *row,
     }
   if (!spec->push)
     {
-      ok &= check_that (answered == member_number (row, "client_requests"), name,
-                        "%.0f answers tallied for %.0f requests", answered,
-                        member_number (row, "client_requests"));
-      ok &= check_that (answered > 0 && short_answers == 0, name,
-                        "answers with under 100 bytes of headers: %.0f of %.0f", short_answers,
-                        answered);
+      ok &= vt_bench_check (answered == member_number (row, "client_requests"), name,
+                            "%.0f answers tallied for %.0f requests", answered,
+                            member_number (row, "client_requests"));
+      ok &= vt_bench_check (answered > 0 && short_answers == 0, name,
+                            "answers with under 100 bytes of headers: %.0f of %.0f", short_answers,
+                            answered);
     }
   if (config->rate_limit != NULL)
-    ok &= check_that (member_number (row, "requests_after_first_second") >= 0 &&
-                      member_number (row, "too_many_percent") >= 0, name,
-                      "no count of 429s after the first second");
+    ok &= vt_bench_check (member_number (row, "requests_after_first_second") >= 0 &&
+                          member_number (row, "too_many_percent") >= 0, name,
+                          "no count of 429s after the first second");
   return ok;
 }
 
@@ -1994,38 +1916,40 @@ check_row (JsonObject        *row,
   double bound, jobs, requests;
   gboolean ok = TRUE;
 
-  ok &= check_that (member_string (row, "failure") == NULL, name, "%s", member_string (row, "failure"));
+  ok &= vt_bench_check (member_string (row, "failure") == NULL, name, "%s",
+                        member_string (row, "failure"));
   /* A row measured elsewhere has only some of the figures. */
   if (!ok || spec == NULL)
     return ok;
   bound = (spec->push ? 1.0 : 2.0) * scale;
   jobs = member_number (row, "jobs");
   requests = member_number (row, "requests_per_job");
-  ok &= check_that (member_number (row, "errors") == 0 && member_number (row, "timeouts") == 0,
-                    name, "%.0f errors, %.0f timeouts", member_number (row, "errors"),
-                    member_number (row, "timeouts"));
-  ok &= check_that (member_number (row, "seen") == jobs, name, "saw %.0f of %.0f jobs end",
-                    member_number (row, "seen"), jobs);
-  ok &= check_that (member_number (row, "delay_min") >= -0.01, name,
-                    "a job seen ended %.3f s before it ended", -member_number (row, "delay_min"));
-  ok &= check_that (member_number (row, "delay_p50") <= member_number (row, "delay_p95") &&
-                    member_number (row, "delay_p95") <= member_number (row, "delay_p99") &&
-                    member_number (row, "delay_p99") <= bound,
-                    name, "delays p50 %.3f, p95 %.3f, p99 %.3f s (p99 bound %.1f s)",
-                    member_number (row, "delay_p50"), member_number (row, "delay_p95"),
-                    member_number (row, "delay_p99"), bound);
+  ok &= vt_bench_check (member_number (row, "errors") == 0 && member_number (row, "timeouts") == 0,
+                        name, "%.0f errors, %.0f timeouts", member_number (row, "errors"),
+                        member_number (row, "timeouts"));
+  ok &= vt_bench_check (member_number (row, "seen") == jobs, name, "saw %.0f of %.0f jobs end",
+                        member_number (row, "seen"), jobs);
+  ok &= vt_bench_check (member_number (row, "delay_min") >= -0.01, name,
+                        "a job seen ended %.3f s before it ended",
+                        -member_number (row, "delay_min"));
+  ok &= vt_bench_check (member_number (row, "delay_p50") <= member_number (row, "delay_p95") &&
+                        member_number (row, "delay_p95") <= member_number (row, "delay_p99") &&
+                        member_number (row, "delay_p99") <= bound,
+                        name, "delays p50 %.3f, p95 %.3f, p99 %.3f s (p99 bound %.1f s)",
+                        member_number (row, "delay_p50"), member_number (row, "delay_p95"),
+                        member_number (row, "delay_p99"), bound);
   /* VtClient's push rows share a feed: a few requests for all the jobs
    * (none at all is a count gone wrong); the bare long-poll asks per
    * job; polls ask a few times each. */
   if (spec->push && spec->kind == FOLLOWER_VTCLIENT)
-    ok &= check_that (requests > 0 && requests <= 1.5, name, "%.2f requests per job", requests);
+    ok &= vt_bench_check (requests > 0 && requests <= 1.5, name, "%.2f requests per job", requests);
   else
-    ok &= check_that (requests >= 1 && requests <= (spec->push ? 3 : 100), name,
-                      "%.2f requests per job", requests);
-  ok &= check_that (member_number (row, "cpu_seconds") > 0 &&
-                    member_number (row, "peak_connections") >= 1 &&
-                    member_number (row, "rss_peak_kib") > 0,
-                    name, "no CPU, connections or RSS measured");
+    ok &= vt_bench_check (requests >= 1 && requests <= (spec->push ? 3 : 100), name,
+                          "%.2f requests per job", requests);
+  ok &= vt_bench_check (member_number (row, "cpu_seconds") > 0 &&
+                        member_number (row, "peak_connections") >= 1 &&
+                        member_number (row, "rss_peak_kib") > 0,
+                        name, "no CPU, connections or RSS measured");
   ok &= check_answers (row, spec, config);
   return ok;
 }
@@ -2034,8 +1958,8 @@ static gboolean
 check_rows (const ScaleConfig *config,
             GPtrArray         *rows)
 {
-  gboolean ok = check_that (rows->len >= config->rows->len, "all", "%u rows of %u",
-                            rows->len, config->rows->len);
+  gboolean ok = vt_bench_check (rows->len >= config->rows->len, "all", "%u rows of %u",
+                                rows->len, config->rows->len);
 
   for (guint i = 0; i < rows->len; i++)
     ok &= check_row (g_ptr_array_index (rows, i), config);
