@@ -11,6 +11,13 @@
 # bounds are wide (three jobs, timers at a fiftieth of real time) but
 # each is one a broken client or a broken count would cross.
 #
+# The bytes of the answers are checked too: on the polling rows every
+# request got an answer counted by status; the plain server sends no ETag,
+# so its rows have no poll of an unchanged job, and vt-hints has some; a
+# 304, where there is one, costs at most 60 % of a full answer. (Whether
+# conditional polls halve what an unchanged poll costs is a figure,
+# docs/benchmarks.md, "Rate limits, shared".)
+#
 # Under `meson test --setup valgrind` (VT_VALGRIND set) the bench runs
 # under valgrind too, as the spawned servers do, and VT_TEST_TIME_SCALE
 # stretches the time scale. Standard library only.
@@ -64,6 +71,28 @@ def fail(message):
     sys.exit(1)
 
 
+# Rows that poll: every request is one answer.
+POLLING = ('seed', 'fixed-1s', 'google', 'vt-plain', 'vt-hints')
+
+
+def check_answers(row):
+    name = row['strategy']
+    answers = row['answers'] or {}
+    answered = sum(tally['count'] for tally in answers.values())
+    if name in POLLING and answered != round(row['requests_per_job'] * JOBS):
+        fail(f'{name}: {answered} answers counted for '
+             f'{row["requests_per_job"] * JOBS:.0f} requests')
+    if row['server'] == 'plain' and row['unchanged_polls'] != 0:
+        fail(f'{name}: {row["unchanged_polls"]} polls of an unchanged job seen without an ETag')
+    full, unchanged = answers.get('200'), answers.get('304')
+    if name == 'vt-hints' and (row['unchanged_polls'] == 0 or full is None):
+        fail(f'{name}: no poll of an unchanged job, or no 200, among {answers}')
+    if full is not None and unchanged is not None and \
+            unchanged['bytes_per_answer'] > 0.6 * full['bytes_per_answer']:
+        fail(f'{name}: {unchanged["bytes_per_answer"]:.0f} B per 304, '
+             f'against {full["bytes_per_answer"]:.0f} B per 200')
+
+
 def check_row(row, time_scale):
     name = row['strategy']
     if row['failure'] is not None:
@@ -84,6 +113,8 @@ def check_row(row, time_scale):
     server = row['server_requests_per_job']
     if server is not None and abs(server - requests) > 1.0:
         fail(f'{name}: the server saw {server:.2f} requests per job, the client {requests:.2f}')
+
+    check_answers(row)
 
     if row['seen'] == 0:
         return

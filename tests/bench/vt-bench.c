@@ -20,7 +20,9 @@
  * private one included, with its timestamp; that gives requests per job
  * and the request-rate windows for every strategy alike. Against the full
  * server, GET /metrics (vt_requests_total) is read before and after each
- * strategy as a cross-check from the server's side.
+ * strategy as a cross-check from the server's side. The same hook has each
+ * GET collect its metrics, for the bytes of every answer
+ * (vt-answer-bytes.h) and of those to polls of jobs that had not changed.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -35,6 +37,7 @@
 #include <libsoup/soup.h>
 #include <vtclient.h>
 
+#include "vt-answer-bytes.h"
 #include "vt-bench-plot.h"
 #include "vt-bench-util.h"
 #include "vt-test-server.h"
@@ -271,8 +274,17 @@ iterate_while_nonzero (const guint *counter)
 
 static GArray *recorded_requests;  /* gint64 monotonic µs, NULL: not recording */
 static GHashTable *recorded_jobs;  /* job id → BenchJob, for requests per job */
+static GHashTable *recorded_answers;      /* HTTP status → VtAnswerTally */
+static VtAnswerTally *recorded_unchanged; /* answers to polls of unchanged jobs */
 
 static void count_job_request (const char *path);
+static void count_job_answer  (SoupMessage *msg,
+                               guint        status,
+                               guint64      header_bytes,
+                               guint64      body_bytes,
+                               gpointer     user_data);
+
+static const VtAnswerWatcher answer_watcher = { count_job_answer, NULL };
 
 static gboolean
 on_message_starting (GSignalInvocationHint *hint,
@@ -291,6 +303,7 @@ on_message_starting (GSignalInvocationHint *hint,
     {
       g_array_append_val (recorded_requests, now);
       count_job_request (path);
+      vt_answer_bytes_track (msg, &answer_watcher);
     }
 
   return TRUE;
@@ -331,6 +344,7 @@ typedef struct
   guint        attempts;
   guint        pending_answers;
   guint        requests;      /* GETs for it, whoever made them */
+  guint        said_pending;  /* answers whose ETag said it was pending */
 
   /* VtClient, in the one-client-per-job mode */
   VtClient    *client;
@@ -352,6 +366,27 @@ count_job_request (const char *path)
   job = g_hash_table_lookup (recorded_jobs, id);
   if (job != NULL)
     job->requests++;
+}
+
+/* An answer received while recording: its bytes by status, and, when it
+ * says the job is still pending and an earlier answer said so too, as a
+ * poll of a job that had not changed. The plain server sends no ETag: its
+ * answers are never counted as such. */
+static void
+count_job_answer (SoupMessage *msg,
+                  guint        status,
+                  guint64      header_bytes,
+                  guint64      body_bytes,
+                  gpointer     user_data)
+{
+  const char *id = vt_answer_job_id (msg);
+  BenchJob *job = id != NULL && recorded_jobs != NULL ? g_hash_table_lookup (recorded_jobs, id) : NULL;
+
+  if (recorded_answers == NULL)
+    return;
+  vt_answer_tallies_add (recorded_answers, status, header_bytes, body_bytes);
+  if (job != NULL && vt_answer_says_pending (msg, status) && job->said_pending++ > 0)
+    vt_answer_tally_add (recorded_unchanged, header_bytes, body_bytes);
 }
 
 static void
@@ -385,6 +420,8 @@ struct _Phase
   VtClient           *client;       /* shared by the VtClient followers */
   GRand              *jitter_rand;  /* the baselines' jitter */
   GCancellable       *cancellable;
+  GHashTable         *answers;      /* HTTP status → VtAnswerTally, while recorded */
+  VtAnswerTally       unchanged;
 
   gint64              follow_start_mono;
   gint64              follow_start_wall;
@@ -407,6 +444,7 @@ phase_new (const BenchConfig  *config,
   phase->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   phase->jitter_rand = g_rand_new_with_seed (config->seed ^ 0x5eed);
   phase->cancellable = g_cancellable_new ();
+  phase->answers = vt_answer_tallies_new ();
 
   return phase;
 }
@@ -420,6 +458,7 @@ phase_free (Phase *phase)
   g_clear_object (&phase->client);
   g_rand_free (phase->jitter_rand);
   g_object_unref (phase->cancellable);
+  g_hash_table_unref (phase->answers);
   g_free (phase);
 }
 
@@ -656,10 +695,17 @@ phase_run (Phase       *phase,
 
   recorded_requests = requests;
   recorded_jobs = phase->by_id;
+  recorded_answers = requests != NULL ? phase->answers : NULL;
+  recorded_unchanged = &phase->unchanged;
   phase_start_followers (phase, start_mono);
   iterate_while_nonzero (&phase->n_busy);
   recorded_requests = NULL;
+  /* The last answers' messages finish after their watches complete. */
+  for (guint i = 0; i < 100 && g_main_context_pending (NULL); i++)
+    g_main_context_iteration (NULL, FALSE);
   recorded_jobs = NULL;
+  recorded_answers = NULL;
+  recorded_unchanged = NULL;
 
   if (!g_cancellable_is_cancelled (phase->cancellable))
     g_source_remove (watchdog);
@@ -1049,6 +1095,9 @@ typedef struct
   double    mean_window;         /* requests per window on average */
   double    peak_to_mean;
   double    real_seconds;        /* how long following took here */
+  GHashTable *answers;           /* HTTP status → VtAnswerTally, or NULL */
+  guint     unchanged_polls;
+  double    bytes_per_unchanged_poll;  /* NAN: none */
 } BenchRow;
 
 static void
@@ -1056,6 +1105,7 @@ bench_row_free (BenchRow *row)
 {
   g_free (row->failure);
   g_free (row->note);
+  g_clear_pointer (&row->answers, g_hash_table_unref);
   g_free (row);
 }
 
@@ -1071,6 +1121,7 @@ bench_row_new (const StrategySpec *spec,
   row->server_requests_per_job = NAN;
   row->p50 = row->p95 = row->p99 = row->max = row->p95_relative = NAN;
   row->peak_to_mean = NAN;
+  row->bytes_per_unchanged_poll = NAN;
   return row;
 }
 
@@ -1263,6 +1314,9 @@ run_strategy (const BenchConfig  *config,
     row->server_requests_per_job = (after - before) / (double) n_jobs;
   bench_row_add_delays (row, phase);
   bench_row_add_rate (row, phase, requests);
+  row->answers = g_hash_table_ref (phase->answers);
+  row->unchanged_polls = phase->unchanged.count;
+  row->bytes_per_unchanged_poll = vt_answer_tally_mean (&phase->unchanged);
   if (config->jobs_csv != NULL)
     append_jobs_csv (config->jobs_csv, phase);
   if (row->failed == n_jobs)
@@ -1297,14 +1351,14 @@ print_table (const BenchConfig *config,
            burst ? config->burst : config->n_jobs, config->durations_text,
            config->time_scale, config->seed,
            burst ? ", one client per job" : ", one client per strategy");
-  g_print ("%-13s %-6s %8s %8s %7s %7s %7s %7s %6s %12s %6s %9s\n",
+  g_print ("%-13s %-6s %8s %8s %7s %7s %7s %7s %6s %12s %6s %9s %6s\n",
            "strategy", "server", "req/job", "(server)", "p50 s", "p95 s", "p99 s", "max s",
-           "p95 %", "timeouts b/a", "failed", "peak/mean");
+           "p95 %", "timeouts b/a", "failed", "peak/mean", "B/unch");
 
   for (guint i = 0; i < rows->len; i++)
     {
       BenchRow *row = g_ptr_array_index (rows, i);
-      char req[32], srv[32], p50[32], p95[32], p99[32], max[32], rel[32], peak[32];
+      char req[32], srv[32], p50[32], p95[32], p99[32], max[32], rel[32], peak[32], unch[32];
 
       if (row->failure != NULL)
         {
@@ -1320,10 +1374,11 @@ print_table (const BenchConfig *config,
       format_number (max, sizeof max, row->max, 2);
       format_number (rel, sizeof rel, row->p95_relative, 1);
       format_number (peak, sizeof peak, row->peak_to_mean, 1);
-      g_print ("%-13s %-6s %8s %8s %7s %7s %7s %7s %6s %5u/%-6u %6u %9s\n",
+      format_number (unch, sizeof unch, row->bytes_per_unchanged_poll, 0);
+      g_print ("%-13s %-6s %8s %8s %7s %7s %7s %7s %6s %5u/%-6u %6u %9s %6s\n",
                row->spec->name, row->plain_server ? "plain" : "full",
                req, srv, p50, p95, p99, max, rel,
-               row->timeouts_in_budget, row->timeouts, row->failed, peak);
+               row->timeouts_in_budget, row->timeouts, row->failed, peak, unch);
     }
 
   for (guint i = 0; i < rows->len; i++)
@@ -1343,7 +1398,9 @@ print_table (const BenchConfig *config,
     }
   g_print ("\np95 %%: the 95th percentile of each job's delay as a share of its duration\n"
            "timeouts b/a: timed out although the job ended within the %.0f s budget / all timeouts\n"
-           "peak/mean: busiest %.0f ms window over the mean window, from the moment all clients start\n",
+           "peak/mean: busiest %.0f ms window over the mean window, from the moment all clients start\n"
+           "B/unch: bytes received (status line, headers, body) per answer to a poll of a job an\n"
+           "earlier answer said was pending and that still is (by its ETag: none on the plain server)\n",
            BUDGET_SECONDS, RATE_WINDOW_SECONDS * 1000);
 }
 
@@ -1407,6 +1464,14 @@ add_row_json (JsonBuilder    *builder,
   add_double_member (builder, "mean_window_requests", row->failure ? NAN : row->mean_window);
   add_double_member (builder, "peak_to_mean", row->peak_to_mean);
   add_double_member (builder, "real_seconds", row->failure ? NAN : row->real_seconds);
+  add_int_member (builder, "unchanged_polls", row->unchanged_polls);
+  add_double_member (builder, "bytes_per_unchanged_poll", row->bytes_per_unchanged_poll);
+  json_builder_set_member_name (builder, "answers");
+  if (row->answers != NULL)
+    json_builder_add_value (builder, json_node_init_object (json_node_alloc (),
+                                                            vt_answer_tallies_to_json (row->answers)));
+  else
+    json_builder_add_null_value (builder);
   json_builder_end_object (builder);
 }
 
@@ -1461,7 +1526,7 @@ write_csv (const BenchConfig  *config,
   g_autoptr(GString) out = g_string_new ("strategy,server,jobs,requests_per_job,server_requests_per_job,"
                                          "delay_p50,delay_p95,delay_p99,delay_max,"
                                          "delay_p95_percent_of_duration,timeouts_in_budget,"
-                                         "timeouts,failed,peak_to_mean,failure\n");
+                                         "timeouts,failed,peak_to_mean,bytes_per_unchanged_poll,failure\n");
 
   for (guint i = 0; i < rows->len; i++)
     {
@@ -1482,6 +1547,7 @@ write_csv (const BenchConfig  *config,
       append_csv_number (out, row->p95_relative);
       g_string_append_printf (out, ",%u,%u,%u", row->timeouts_in_budget, row->timeouts, row->failed);
       append_csv_number (out, row->peak_to_mean);
+      append_csv_number (out, row->bytes_per_unchanged_poll);
       g_string_append_printf (out, ",%s\n", failure);
     }
 

@@ -1,7 +1,8 @@
 /* vt-scale.c: many jobs on one client
  *
  *   vt-scale [--jobs N] [--durations uniform:A:B|fixed:S] [--strategies LIST]
- *            [--seed N] [--time-limit S] [--hol] [--url URL] [--json FILE] [--check]
+ *            [--seed N] [--time-limit S] [--hol] [--rate-limit N/s|N/m]
+ *            [--url URL] [--json FILE] [--check]
  *   vt-scale --row NAME --url URL [same options]   (one row, as JSON on stdout)
  *
  * Follows N concurrent jobs on one vt-server through ONE follower per row:
@@ -11,7 +12,15 @@
  * Per row it prints the client's CPU per job and per request, its RSS
  * growth per job, the connections it held to the server, the requests
  * the server saw per job, errors (by GError code), timeouts, and how late
- * the final status was seen (p50/p95/p99).
+ * the final status was seen (p50/p95/p99), and the bytes of the answers
+ * to polls of jobs that had not changed.
+ *
+ * --rate-limit: the servers limit each client address (vt-server
+ * --rate-limit), and the row reports the share of 429s among the requests
+ * answered after the follow phase's first second. The follower is one
+ * address (127.0.0.1); the jobs are created from others (127.0.0.3 on,
+ * enough of them that none runs out of its bucket) and /metrics is read
+ * from 127.0.0.2, so that neither spends the follower's limit.
  *
  * Each row runs in a process of its own (this program again, with --row),
  * so that CPU, peak RSS and sockets are that row's alone, and a follower
@@ -37,6 +46,7 @@
 #include <libsoup/soup.h>
 #include <vtclient.h>
 
+#include "vt-answer-bytes.h"
 #include "vt-bench-util.h"
 #include "vt-scale-probe.h"
 #include "vt-test-server.h"
@@ -53,6 +63,13 @@
 #define SAMPLE_INTERVAL_MS   100
 /* Past the last job's end, before a row gives up (--time-limit 0). */
 #define TIME_LIMIT_SLACK     30.0
+/* --rate-limit: the time limit also allows this many requests per job
+ * at the limit's rate. */
+#define RATE_LIMIT_REQUESTS_PER_JOB 3.0
+/* --rate-limit: the 429 share is over the requests answered after this. */
+#define RATE_LIMIT_SETTLE_SECONDS   1.0
+/* --rate-limit: at most this many addresses create jobs (127.0.0.3 on). */
+#define CREATOR_ADDRESSES_MAX       250
 
 /* --hol: short jobs started behind long ones. */
 #define HOL_LONG_JOBS        300
@@ -113,6 +130,8 @@ typedef struct
   double      time_limit;      /* seconds from the follow phase's start */
   gboolean    hol;
   gboolean    check;
+  char       *rate_limit;      /* "N/s", "N/m" as given; NULL: none */
+  double      rate;            /* the same in requests per second */
   char       *url;             /* a running server; NULL: start one */
   char       *json_path;
   char       *row;             /* --row: run this one row here */
@@ -128,6 +147,7 @@ scale_config_clear (ScaleConfig *config)
   g_clear_pointer (&config->json_path, g_free);
   g_clear_pointer (&config->row, g_free);
   g_clear_pointer (&config->add_rows, g_free);
+  g_clear_pointer (&config->rate_limit, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ScaleConfig, scale_config_clear)
@@ -164,6 +184,28 @@ parse_durations (ScaleConfig  *config,
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                "--durations: expected uniform:A:B (0 <= A <= B) or fixed:S, not \"%s\"",
                config->durations_text);
+  return FALSE;
+}
+
+/* "N/s" or "N/m", N > 0, as vt-server reads it. */
+static gboolean
+parse_rate_limit (ScaleConfig  *config,
+                  GError      **error)
+{
+  char *end = NULL;
+  double n;
+
+  if (config->rate_limit == NULL)
+    return TRUE;
+  n = g_ascii_strtod (config->rate_limit, &end);
+  if (end != config->rate_limit && n > 0 && isfinite (n) &&
+      (g_str_equal (end, "/s") || g_str_equal (end, "/m")))
+    {
+      config->rate = g_str_equal (end, "/m") ? n / 60.0 : n;
+      return TRUE;
+    }
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "--rate-limit: expected N/s or N/m (N > 0), not \"%s\"", config->rate_limit);
   return FALSE;
 }
 
@@ -213,6 +255,9 @@ parse_options (ScaleConfig  *config,
     { "hol", 0, 0, G_OPTION_ARG_NONE, &config->hol,
       "Head of line: 300 jobs of 30 s, then (1 s later) 50 of 2 s; ignores --jobs and --durations",
       NULL },
+    { "rate-limit", 0, 0, G_OPTION_ARG_STRING, &config->rate_limit,
+      "Servers limit each client address to this (vt-server --rate-limit); jobs are created "
+      "from other loopback addresses; rows report their share of 429s", "N/s" },
     { "url", 0, 0, G_OPTION_ARG_STRING, &config->url,
       "Follow jobs on this running server instead of starting one", "URL" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &config->json_path, "Also write the rows as JSON", "FILE" },
@@ -256,6 +301,7 @@ parse_options (ScaleConfig  *config,
     config->durations_text = g_strdup ("uniform:5:30");
 
   return parse_durations (config, error) &&
+         parse_rate_limit (config, error) &&
          parse_rows (config, config->row != NULL ? config->row :
                              strategies != NULL ? strategies :
                              "auto,stream,long-poll,poll,soup-long-poll,soup-poll",
@@ -313,9 +359,11 @@ static double
 effective_time_limit (const ScaleConfig *config,
                       GArray            *plan)
 {
+  double extra = config->rate > 0 ? RATE_LIMIT_REQUESTS_PER_JOB * plan->len / config->rate : 0;
+
   if (config->time_limit > 0)
     return config->time_limit;
-  return (plan_last_end (plan) + TIME_LIMIT_SLACK) * vt_test_time_scale ();
+  return (plan_last_end (plan) + TIME_LIMIT_SLACK + extra) * vt_test_time_scale ();
 }
 
 /* ------------------------------------------------------------------ */
@@ -339,7 +387,17 @@ typedef struct
   gint64         end_wall_us;  /* when it ends on the server */
   gint64         seen_wall_us; /* when its final status was seen; 0: not yet */
   JobOutcome     outcome;
+  guint          pending_answers; /* answers that said it was pending */
 } ScaleJob;
+
+/* The server's count of requests, answered and 429. */
+typedef struct
+{
+  gint64 answered;   /* -1: unknown */
+  gint64 too_many;
+} RequestCounts;
+
+static const RequestCounts no_counts = { -1, -1 };
 
 struct _Run
 {
@@ -351,7 +409,9 @@ struct _Run
   ScaleJob          *jobs;
   guint              n_jobs;
   GHashTable        *by_id;          /* id → ScaleJob, borrowed */
-  SoupSession       *control;        /* creating jobs, scraping /metrics */
+  SoupSession       *control;        /* scraping /metrics */
+  GPtrArray         *creators;       /* SoupSession: creating jobs, in turn */
+  guint              next_creator;
   char              *failure;        /* why the row has no figures */
 
   /* Creating jobs */
@@ -375,6 +435,14 @@ struct _Run
   guint              n_timeouts;
   guint64            client_requests;
   gboolean           counting;
+  GHashTable        *answers;        /* HTTP status → VtAnswerTally */
+  VtAnswerTally      unchanged;      /* answers on a job already seen pending, still pending */
+
+  /* --rate-limit: the server's count one second into the follow phase */
+  RequestCounts      settle_counts;
+  guint              settle_source;
+  gboolean           settle_scrape_pending;
+  guint              settle_abort_source;
 };
 
 static Run *current_run;  /* for the request-counting hook */
@@ -391,7 +459,9 @@ run_free (Run *run)
   g_array_unref (run->plan);
   g_hash_table_unref (run->by_id);
   g_hash_table_unref (run->error_codes);
+  g_hash_table_unref (run->answers);
   g_clear_object (&run->control);
+  g_ptr_array_unref (run->creators);
   g_clear_object (&run->client);
   g_clear_object (&run->session);
   g_object_unref (run->cancellable);
@@ -400,6 +470,53 @@ run_free (Run *run)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
+
+/* A session for the bench's own requests, from @address (NULL: the
+ * system's choice). */
+static SoupSession *
+session_from_address (const char *address)
+{
+  g_autoptr(GInetAddress) inet = address != NULL ? g_inet_address_new_from_string (address) : NULL;
+  g_autoptr(GSocketAddress) local = inet != NULL ? g_inet_socket_address_new (inet, 0) : NULL;
+
+  return soup_session_new_with_options ("max-conns", CREATE_IN_FLIGHT,
+                                        "max-conns-per-host", CREATE_IN_FLIGHT,
+                                        "local-address", local,
+                                        NULL);
+}
+
+/* --rate-limit: the server's limit is per client address, so the bench's
+ * requests come from other loopback addresses than the follower's: scrapes
+ * from 127.0.0.2, job creation from as many addresses from 127.0.0.3 on as
+ * hold a bucket's worth (one second's) for each job, and one more. */
+static gboolean
+sessions_from_other_addresses (Run      *run,
+                               GUri     *uri,
+                               GError  **error)
+{
+  const char *host = g_uri_get_host (uri);
+  g_autoptr(GInetAddress) server = host != NULL ? g_inet_address_new_from_string (host) : NULL;
+  double posts = run->n_jobs + CALIBRATION_JOBS;
+  guint n;
+
+  if (server == NULL || g_inet_address_get_family (server) != G_SOCKET_FAMILY_IPV4 ||
+      !g_inet_address_get_is_loopback (server))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "--rate-limit: the server must be on an IPv4 loopback address "
+                   "(the bench creates jobs from 127.0.0.3 on), not %s", host);
+      return FALSE;
+    }
+  n = (guint) CLAMP (ceil (posts / MAX (run->config->rate, 1.0)) + 1, 1, CREATOR_ADDRESSES_MAX);
+  run->control = session_from_address ("127.0.0.2");
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *address = g_strdup_printf ("127.0.%u.%u", (3 + i) / 256, (3 + i) % 256);
+
+      g_ptr_array_add (run->creators, session_from_address (address));
+    }
+  return TRUE;
+}
 
 static Run *
 run_new (const ScaleConfig *config,
@@ -431,10 +548,17 @@ run_new (const ScaleConfig *config,
     }
   run->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   run->error_codes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  run->answers = vt_answer_tallies_new ();
+  run->settle_counts = no_counts;
   run->cancellable = g_cancellable_new ();
-  run->control = soup_session_new_with_options ("max-conns", CREATE_IN_FLIGHT,
-                                                "max-conns-per-host", CREATE_IN_FLIGHT,
-                                                NULL);
+  run->creators = g_ptr_array_new_with_free_func (g_object_unref);
+  if (config->rate > 0 && !sessions_from_other_addresses (run, uri, error))
+    return NULL;
+  if (config->rate <= 0)
+    {
+      run->control = session_from_address (NULL);
+      g_ptr_array_add (run->creators, g_object_ref (run->control));
+    }
   return g_steal_pointer (&run);
 }
 
@@ -457,16 +581,48 @@ run_fail (Run        *run,
   va_end (args);
 }
 
+/* An answer the follower received (vt-answer-bytes.h): its bytes by
+ * status, and, when it says the job is still pending and an earlier
+ * answer said so too, as a poll of a job that had not changed. (A request
+ * started while counting is told when it finishes, which can be just
+ * after the follow phase.) */
+static void
+on_answer (SoupMessage *msg,
+           guint        status,
+           guint64      header_bytes,
+           guint64      body_bytes,
+           gpointer     user_data)
+{
+  Run *run = current_run;
+  const char *id = vt_answer_job_id (msg);
+  ScaleJob *job = id != NULL && run != NULL ? g_hash_table_lookup (run->by_id, id) : NULL;
+
+  if (run == NULL)
+    return;
+  vt_answer_tallies_add (run->answers, status, header_bytes, body_bytes);
+  if (job != NULL && vt_answer_says_pending (msg, status) && job->pending_answers++ > 0)
+    vt_answer_tally_add (&run->unchanged, header_bytes, body_bytes);
+}
+
+static const VtAnswerWatcher answer_watcher = { on_answer, NULL };
+
 /* Every request any SoupSession of this process starts while following:
- * VtClient's private session included. */
+ * VtClient's private session included (the bench's own scrapes left
+ * out). Each is told to collect its metrics, which it does from the
+ * moment it is sent, and tallied once when it finishes. */
 static gboolean
 on_message_starting (GSignalInvocationHint *hint,
                      guint                  n_params,
                      const GValue          *params,
                      gpointer               user_data)
 {
-  if (current_run != NULL && current_run->counting)
-    current_run->client_requests++;
+  SoupMessage *msg = g_value_get_object (&params[0]);
+
+  if (current_run == NULL || !current_run->counting ||
+      g_object_get_qdata (G_OBJECT (msg), g_quark_from_static_string ("vt-scale-own")) != NULL)
+    return TRUE;
+  current_run->client_requests++;
+  vt_answer_bytes_track (msg, &answer_watcher);
   return TRUE;
 }
 
@@ -502,6 +658,33 @@ creation_instant (const char *created_at,
 }
 
 static void post_more_jobs (Run *run);
+static void post_job (Run      *run,
+                      ScaleJob *job);
+
+static gboolean
+on_post_again_due (gpointer user_data)
+{
+  g_autofree JobPost *post = user_data;
+
+  post->run->posts_in_flight--;
+  post_job (post->run, post->job);
+  return G_SOURCE_REMOVE;
+}
+
+/* A creator's address ran out of its limit: the same job again after
+ * Retry-After (its duration then counted from the new request). */
+static void
+post_again_later (JobPost     *post,
+                  SoupMessage *msg)
+{
+  const char *retry_after = soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                                          "Retry-After");
+  double wait = 1.0;
+
+  if (retry_after == NULL || !parse_seconds (retry_after, &wait))
+    wait = 1.0;
+  g_timeout_add ((guint) (wait * 1000), on_post_again_due, post);
+}
 
 /* The body as a JSON object, owned by @parser; NULL if it is not one. */
 static JsonObject *
@@ -530,6 +713,11 @@ on_job_posted (GObject      *source,
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   JsonObject *object;
 
+  if (body != NULL && soup_message_get_status (msg) == 429 /* Too Many Requests */)
+    {
+      post_again_later (g_steal_pointer (&post), msg);
+      return;
+    }
   run->posts_in_flight--;
   if (body == NULL || soup_message_get_status (msg) != SOUP_STATUS_CREATED)
     {
@@ -587,8 +775,9 @@ post_job (Run      *run,
   bytes = g_bytes_new_take (body, strlen (body));
   soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
   run->posts_in_flight++;
-  soup_session_send_and_read_async (run->control, msg, G_PRIORITY_DEFAULT, NULL,
-                                    on_job_posted, post);
+  soup_session_send_and_read_async (g_ptr_array_index (run->creators,
+                                                       run->next_creator++ % run->creators->len),
+                                    msg, G_PRIORITY_DEFAULT, NULL, on_job_posted, post);
 }
 
 static void
@@ -645,43 +834,114 @@ create_jobs (Run *run)
 /* ------------------------------------------------------------------ */
 /* The server's count */
 
-/* Requests the server answered on every route but job creation and
- * /metrics, summed; -1 without /metrics (a --plain server). */
-static gint64
-scrape_requests (Run *run)
+/* GET /metrics from the bench's own address, marked so that the request
+ * counting hook leaves it out. */
+static SoupMessage *
+metrics_message_new (Run *run)
 {
   g_autofree char *url = g_strconcat (run->base_url, "/metrics", NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
-  g_autoptr(GBytes) body = soup_session_send_and_read (run->control, msg, NULL, NULL);
-  g_auto(GStrv) lines = NULL;
+  SoupMessage *msg = soup_message_new ("GET", url);
+
+  g_object_set_qdata (G_OBJECT (msg), g_quark_from_static_string ("vt-scale-own"),
+                      GINT_TO_POINTER (TRUE));
+  return msg;
+}
+
+static RequestCounts
+parse_request_counts (SoupMessage *msg,
+                      GBytes      *body)
+{
   const char *prefix = "vt_requests_total{route=\"";
-  gint64 total = 0;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  RequestCounts counts = { 0, 0 };
 
   if (body == NULL || soup_message_get_status (msg) != SOUP_STATUS_OK)
-    return -1;
-  lines = g_strsplit (g_bytes_get_size (body) > 0 ? g_bytes_get_data (body, NULL) : "", "\n", -1);
+    return no_counts;
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  lines = g_strsplit (text, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       const char *route = lines[i] + strlen (prefix);
       const char *value = strrchr (lines[i], ' ');
+      gint64 n;
 
-      if (g_str_has_prefix (lines[i], prefix) && value != NULL &&
-          !g_str_has_prefix (route, "/jobs\"") && !g_str_has_prefix (route, "/metrics\""))
-        total += g_ascii_strtoll (value + 1, NULL, 10);
+      if (!g_str_has_prefix (lines[i], prefix) || value == NULL ||
+          g_str_has_prefix (route, "/jobs\"") || g_str_has_prefix (route, "/metrics\""))
+        continue;
+      n = g_ascii_strtoll (value + 1, NULL, 10);
+      counts.answered += n;
+      if (strstr (route, ",code=\"429\"}") != NULL)
+        counts.too_many += n;
     }
-  return total;
+  return counts;
+}
+
+static RequestCounts
+scrape_requests (Run *run)
+{
+  g_autoptr(SoupMessage) msg = metrics_message_new (run);
+  g_autoptr(GBytes) body = soup_session_send_and_read (run->control, msg, NULL, NULL);
+
+  return parse_request_counts (msg, body);
 }
 
 /* The server counts a request once its answer is written, which can be
  * just after the client read it: scrape until two counts agree. */
-static gint64
+static RequestCounts
 scrape_requests_settled (Run *run)
 {
-  gint64 last = scrape_requests (run), now;
+  RequestCounts last = scrape_requests (run), now;
 
-  for (guint i = 0; i < 10 && last >= 0 && (now = scrape_requests (run)) != last; i++)
-    last = now;
+  for (guint i = 0; i < 10 && last.answered >= 0; i++)
+    {
+      now = scrape_requests (run);
+      if (now.answered == last.answered)
+        break;
+      last = now;
+    }
   return last;
+}
+
+/* --rate-limit: the count one second in, read without stopping the
+ * follower (the end's count is read once it is done). */
+static gboolean
+on_settle_scraped_idle (gpointer user_data)
+{
+  Run *run = user_data;
+
+  /* Its connection is not the follower's. */
+  run->settle_abort_source = 0;
+  soup_session_abort (run->control);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_settle_scraped (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+
+  run->settle_counts = parse_request_counts (soup_session_get_async_result_message (SOUP_SESSION (source),
+                                                                                    result),
+                                             body);
+  run->settle_scrape_pending = FALSE;
+  run->settle_abort_source = g_idle_add (on_settle_scraped_idle, run);
+}
+
+static gboolean
+on_settle_second (gpointer user_data)
+{
+  Run *run = user_data;
+  g_autoptr(SoupMessage) msg = metrics_message_new (run);
+
+  run->settle_source = 0;
+  run->settle_scrape_pending = TRUE;
+  soup_session_send_and_read_async (run->control, msg, G_PRIORITY_HIGH, NULL,
+                                    on_settle_scraped, run);
+  return G_SOURCE_REMOVE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -932,6 +1192,21 @@ on_time_limit (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The second's count, once the follow phase is over: none if it ended
+ * within the second. */
+static void
+settle_scrape_finish (Run *run)
+{
+  if (run->settle_source != 0)
+    g_source_remove (run->settle_source);
+  run->settle_source = 0;
+  while (run->settle_scrape_pending)
+    g_main_context_iteration (NULL, TRUE);
+  if (run->settle_abort_source != 0)
+    g_source_remove (run->settle_abort_source);
+  run->settle_abort_source = 0;
+}
+
 /* Follows every job from the start instant until all have ended or the
  * time limit; @usage is what the process spent meanwhile. */
 static void
@@ -956,15 +1231,23 @@ follow_jobs (Run          *run,
   probe = vt_scale_probe_start (run->port, SAMPLE_INTERVAL_MS);
   limit_source = g_timeout_add_full (G_PRIORITY_HIGH, (guint) (time_limit * 1000),
                                      on_time_limit, run, NULL);
+  if (run->config->rate > 0)
+    run->settle_source = vt_bench_call_at (run->start_mono_us +
+                                           (gint64) (RATE_LIMIT_SETTLE_SECONDS * G_USEC_PER_SEC),
+                                           on_settle_second, run);
   run->counting = TRUE;
   start_due_followers (run);
   while (run->n_following > 0 && !run->time_limit_hit)
     g_main_context_iteration (NULL, TRUE);
   run->counting = FALSE;
   vt_scale_probe_stop (probe, usage);
+  /* The last answers' messages finish after their watches complete. */
+  for (guint i = 0; i < 100 && g_main_context_pending (NULL); i++)
+    g_main_context_iteration (NULL, FALSE);
 
   if (!run->time_limit_hit)
     g_source_remove (limit_source);
+  settle_scrape_finish (run);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1041,13 +1324,48 @@ row_set_failure (JsonObject *row,
   json_object_set_string_member (row, "failure", failure);
 }
 
+/* "answers" by status, and the answers to polls of unchanged jobs. */
+static void
+add_answer_bytes (JsonObject *row,
+                  const Run  *run)
+{
+  json_object_set_object_member (row, "answers", vt_answer_tallies_to_json (run->answers));
+  json_object_set_int_member (row, "unchanged_polls", run->unchanged.count);
+  set_number (row, "bytes_per_unchanged_poll", vt_answer_tally_mean (&run->unchanged));
+}
+
+/* --rate-limit: 429s among the requests the server answered after the
+ * follow phase's first second, and over the whole phase. */
+static void
+add_too_many (JsonObject          *row,
+              const Run           *run,
+              const RequestCounts *before,
+              const RequestCounts *after)
+{
+  const RequestCounts *settle = &run->settle_counts;
+  gboolean known = after->answered >= 0 && settle->answered >= 0;
+  gint64 answered = known ? after->answered - settle->answered : -1;
+  gint64 too_many = known ? after->too_many - settle->too_many : -1;
+
+  json_object_set_string_member (row, "rate_limit", run->config->rate_limit);
+  json_object_set_int_member (row, "requests_after_first_second", answered);
+  json_object_set_int_member (row, "too_many_after_first_second", too_many);
+  set_number (row, "too_many_percent", known ? 100.0 * too_many / MAX (answered, 1) : NAN);
+  json_object_set_int_member (row, "too_many_requests",
+                              after->answered >= 0 && before->answered >= 0
+                                ? after->too_many - before->too_many : -1);
+}
+
 static JsonObject *
-run_figures (const Run          *run,
-             const VtScaleUsage *usage,
-             gint64              server_requests,
-             double              time_limit)
+run_figures (const Run           *run,
+             const VtScaleUsage  *usage,
+             const RequestCounts *before,
+             const RequestCounts *after,
+             double               time_limit)
 {
   JsonObject *row = row_new (run->spec, run->n_jobs);
+  gint64 server_requests = before->answered >= 0 && after->answered >= 0
+                             ? after->answered - before->answered : -1;
   g_autoptr(JsonObject) codes = json_object_new ();
   guint unfinished = run->n_following;
   double requests = server_requests >= 0 ? server_requests : (double) run->client_requests;
@@ -1082,6 +1400,9 @@ run_figures (const Run          *run,
   set_number (row, "follow_seconds", usage->wall_seconds);
   set_number (row, "late_start_seconds", run->late_start_us / (double) G_USEC_PER_SEC);
   add_delays (row, run);
+  add_answer_bytes (row, run);
+  if (run->config->rate > 0)
+    add_too_many (row, run, before, after);
 
   if (run->time_limit_hit)
     {
@@ -1117,7 +1438,7 @@ run_one_row (const ScaleConfig *config)
   g_autoptr(Run) run = run_new (config, spec, config->url, &error);
   g_autoptr(JsonObject) row = NULL;
   VtScaleUsage usage = { 0 };
-  gint64 before, after;
+  RequestCounts before, after;
   double time_limit;
   gulong hook;
 
@@ -1140,6 +1461,7 @@ run_one_row (const ScaleConfig *config)
   before = scrape_requests (run);
   /* The bench's own connections are not the follower's. */
   soup_session_abort (run->control);
+  g_ptr_array_foreach (run->creators, (GFunc) soup_session_abort, NULL);
 
   current_run = run;
   hook = g_signal_add_emission_hook (g_signal_lookup ("starting", SOUP_TYPE_MESSAGE), 0,
@@ -1156,7 +1478,7 @@ run_one_row (const ScaleConfig *config)
       g_clear_object (&run->session);
     }
   after = scrape_requests_settled (run);
-  row = run_figures (run, &usage, before >= 0 && after >= 0 ? after - before : -1, time_limit);
+  row = run_figures (run, &usage, &before, &after, time_limit);
   print_row (row);
 
   /* A follower stopped at the time limit may be anywhere, and may take
@@ -1236,6 +1558,8 @@ child_argv (const ScaleConfig *config,
     g_ptr_array_add (argv, g_strdup_printf ("--time-limit=%g", config->time_limit));
   if (config->hol)
     g_ptr_array_add (argv, g_strdup ("--hol"));
+  if (config->rate_limit != NULL)
+    g_ptr_array_add (argv, g_strdup_printf ("--rate-limit=%s", config->rate_limit));
   g_ptr_array_add (argv, NULL);
   return argv;
 }
@@ -1339,7 +1663,9 @@ run_row (const ScaleConfig *config,
 
   if (config->url != NULL)
     return run_row_in_child (config, self, spec, config->url, deadline_seconds);
-  server = vt_test_server_start ("--seed", seed, NULL);
+  server = config->rate_limit != NULL ?
+             vt_test_server_start ("--seed", seed, "--rate-limit", config->rate_limit, NULL) :
+             vt_test_server_start ("--seed", seed, NULL);
   return run_row_in_child (config, self, spec, vt_test_server_get_url (server), deadline_seconds);
 }
 
@@ -1394,6 +1720,31 @@ format_cell (double value,
   return isnan (value) ? g_strdup ("-") : g_strdup_printf ("%.*f", decimals, value);
 }
 
+/* "bytes: poll: 200 3000 x 190+252 B, 304 ...; unchanged polls 1000 x 442 B" */
+static void
+print_answer_bytes (JsonObject *row)
+{
+  JsonNode *node = json_object_get_member (row, "answers");
+  JsonObject *answers = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  g_autoptr(GList) statuses = answers != NULL ? json_object_get_members (answers) : NULL;
+
+  if (statuses == NULL)
+    return;
+  g_print ("bytes: %s:", member_string (row, "row"));
+  for (GList *l = statuses; l != NULL; l = l->next)
+    {
+      JsonObject *tally = json_object_get_object_member (answers, l->data);
+      double count = member_number (tally, "count");
+
+      g_print ("%s %s %.0f x %.0f+%.0f B", l == statuses ? "" : ",", (const char *) l->data, count,
+               member_number (tally, "header_bytes") / count, member_number (tally, "body_bytes") / count);
+    }
+  if (member_number (row, "unchanged_polls") > 0)
+    g_print ("; unchanged polls %.0f x %.0f B", member_number (row, "unchanged_polls"),
+             member_number (row, "bytes_per_unchanged_poll"));
+  g_print ("\n");
+}
+
 static void
 print_table (const ScaleConfig *config,
              const char        *servers,
@@ -1404,12 +1755,15 @@ print_table (const ScaleConfig *config,
              HOL_LONG_JOBS, HOL_LONG_SECONDS, HOL_SHORT_OFFSET, HOL_SHORT_JOBS, HOL_SHORT_SECONDS,
              config->seed, servers);
   else
-    g_print ("\nMany jobs on one client: %u jobs, durations %s, seed %u, server %s\n",
-             config->n_jobs, config->durations_text, config->seed, servers);
+    g_print ("\nMany jobs on one client: %u jobs, durations %s, seed %u, server %s%s%s\n",
+             config->n_jobs, config->durations_text, config->seed, servers,
+             config->rate_limit != NULL ? ", --rate-limit " : "",
+             config->rate_limit != NULL ? config->rate_limit : "");
   g_print ("(delay: final status seen - job ended; cpu: user+sys over the follow phase)\n\n");
-  g_print ("%-17s %6s %6s %5s %6s %7s %7s %7s %6s %7s %7s %7s %7s %6s%s  %s\n",
+  g_print ("%-17s %6s %6s %5s %6s %7s %7s %7s %6s %7s %7s %7s %7s %6s %6s%s%s  %s\n",
            "row", "jobs", "errors", "t/o", "unfin", "ms/job", "ms/req", "KiB/job", "conns",
-           "req/job", "p50 s", "p95 s", "p99 s", "p95 %", config->hol ? " short p99" : "", "result");
+           "req/job", "p50 s", "p95 s", "p99 s", "p95 %", "B/unch", config->hol ? " short p99" : "",
+           config->rate_limit != NULL ? "  429 %" : "", "result");
 
   for (guint i = 0; i < rows->len; i++)
     {
@@ -1428,12 +1782,16 @@ print_table (const ScaleConfig *config,
       g_autofree char *errors = format_cell (member_number (row, "errors"), 0);
       g_autofree char *timeouts = format_cell (member_number (row, "timeouts"), 0);
       g_autofree char *unfinished = format_cell (member_number (row, "unfinished"), 0);
+      g_autofree char *unchanged = format_cell (member_number (row, "bytes_per_unchanged_poll"), 0);
+      g_autofree char *too_many = format_cell (member_number (row, "too_many_percent"), 2);
 
-      g_print ("%-17s %6.0f %6s %5s %6s %7s %7s %7s %6s %7s %7s %7s %7s %6s",
+      g_print ("%-17s %6.0f %6s %5s %6s %7s %7s %7s %6s %7s %7s %7s %7s %6s %6s",
                member_string (row, "row"), member_number (row, "jobs"), errors, timeouts,
-               unfinished, cpu_job, cpu_req, rss, conns, req, p50, p95, p99, share);
+               unfinished, cpu_job, cpu_req, rss, conns, req, p50, p95, p99, share, unchanged);
       if (config->hol)
         g_print (" %10s", short_p99);
+      if (config->rate_limit != NULL)
+        g_print (" %6s", too_many);
       g_print ("  %s%s\n", failure != NULL ? "FAILED: " : "ok", failure != NULL ? failure : "");
     }
 
@@ -1453,6 +1811,12 @@ print_table (const ScaleConfig *config,
                      json_object_get_int_member (json_node_get_object (codes), l->data));
           g_print ("\n");
         }
+      print_answer_bytes (row);
+      if (config->rate_limit != NULL && member_number (row, "too_many_requests") >= 0)
+        g_print ("429s: %s: %.0f of %.0f answered after the first second, %.0f in all\n",
+                 member_string (row, "row"), member_number (row, "too_many_after_first_second"),
+                 member_number (row, "requests_after_first_second"),
+                 member_number (row, "too_many_requests"));
       if (!isnan (member_number (row, "max_rss_mib")))
         g_print ("note: %s: peak RSS of the whole process %.0f MiB (it measures no growth)\n",
                  member_string (row, "row"), member_number (row, "max_rss_mib"));
@@ -1462,8 +1826,12 @@ print_table (const ScaleConfig *config,
     }
   g_print ("\nms/job, ms/req: client CPU per job, per request the server saw; KiB/job: peak RSS\n"
            "growth / jobs; conns: most sockets held to the server in one %u ms sample; req/job:\n"
-           "as the server counted them; p95 %%: of each job's delay over its duration\n",
-           SAMPLE_INTERVAL_MS);
+           "as the server counted them; p95 %%: of each job's delay over its duration; B/unch:\n"
+           "bytes received (status line, headers, body) per answer to a poll of a job an earlier\n"
+           "answer said was pending and that still is%s\n",
+           SAMPLE_INTERVAL_MS,
+           config->rate_limit != NULL ? "; 429 %: of the requests the server answered after\n"
+                                        "the follow phase's first second" : "");
 }
 
 static gboolean
@@ -1497,10 +1865,50 @@ write_json (const ScaleConfig  *config,
 /* ------------------------------------------------------------------ */
 /* --check: the smoke test's verdict on its own rows */
 
+/* A polling row's requests were each answered and tallied, with the
+ * bytes of at least a status line and a few headers; with --rate-limit,
+ * the server's 429s after the first second were read. */
+static gboolean
+check_answers (JsonObject        *row,
+               const RowSpec     *spec,
+               const ScaleConfig *config)
+{
+  const char *name = member_string (row, "row");
+  JsonNode *node = json_object_get_member (row, "answers");
+  JsonObject *answers = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  g_autoptr(GList) statuses = answers != NULL ? json_object_get_members (answers) : NULL;
+  double answered = 0, short_answers = 0;
+  gboolean ok = TRUE;
+
+  for (GList *l = statuses; l != NULL; l = l->next)
+    {
+      JsonObject *tally = json_object_get_object_member (answers, l->data);
+
+      answered += member_number (tally, "count");
+      if (member_number (tally, "header_bytes") < 100 * member_number (tally, "count"))
+        short_answers += member_number (tally, "count");
+    }
+  if (!spec->push)
+    {
+      ok &= vt_bench_check (answered == member_number (row, "client_requests"), name,
+                            "%.0f answers tallied for %.0f requests", answered,
+                            member_number (row, "client_requests"));
+      ok &= vt_bench_check (answered > 0 && short_answers == 0, name,
+                            "answers with under 100 bytes of headers: %.0f of %.0f", short_answers,
+                            answered);
+    }
+  if (config->rate_limit != NULL)
+    ok &= vt_bench_check (member_number (row, "requests_after_first_second") >= 0 &&
+                          member_number (row, "too_many_percent") >= 0, name,
+                          "no count of 429s after the first second");
+  return ok;
+}
+
 /* Every row ran, followed every job to its end without an error, at
  * delays a loaded machine still meets (stretched under valgrind). */
 static gboolean
-check_row (JsonObject *row)
+check_row (JsonObject        *row,
+           const ScaleConfig *config)
 {
   const char *name = member_string (row, "row");
   const RowSpec *spec = row_spec_find (name);
@@ -1542,6 +1950,7 @@ check_row (JsonObject *row)
                         member_number (row, "peak_connections") >= 1 &&
                         member_number (row, "rss_peak_kib") > 0,
                         name, "no CPU, connections or RSS measured");
+  ok &= check_answers (row, spec, config);
   return ok;
 }
 
@@ -1553,7 +1962,7 @@ check_rows (const ScaleConfig *config,
                                 rows->len, config->rows->len);
 
   for (guint i = 0; i < rows->len; i++)
-    ok &= check_row (g_ptr_array_index (rows, i));
+    ok &= check_row (g_ptr_array_index (rows, i), config);
   g_print ("check: %s\n", ok ? "ok" : "FAILED");
   return ok;
 }
