@@ -31,6 +31,13 @@ test_parse_policy (void)
    * nothing. */
   g_assert_false (vt_protocol_parse_ratelimit_policy ("\"default\";w=1", &quota, &window));
   g_assert_false (vt_protocol_parse_ratelimit_policy ("", &quota, &window));
+  g_assert_false (vt_protocol_parse_ratelimit_policy ("default", &quota, &window));
+  g_assert_false (vt_protocol_parse_ratelimit_policy ("default;q", &quota, &window));
+  g_assert_false (vt_protocol_parse_ratelimit_policy ("default;q=", &quota, &window));
+  g_assert_false (vt_protocol_parse_ratelimit_policy ("\"default", &quota, &window));
+  g_assert_false (vt_protocol_parse_ratelimit_policy ("\"default\\", &quota, &window));
+  g_assert_true (vt_protocol_parse_ratelimit_policy ("default;q=7", &quota, &window));
+  g_assert_cmpfloat (quota, ==, 7);
   g_assert_false (vt_protocol_parse_ratelimit_policy ("\"default\";q=abc;w=1", &quota, &window));
   g_assert_false (vt_protocol_parse_ratelimit_policy ("\"default\";q=-5;w=1", &quota, &window));
 }

@@ -247,7 +247,8 @@ parse_first_member_params (const char         *value,
       p++;
     }
   else
-    while (g_ascii_isalnum (*p) || strchr ("*_-.:/%", *p) != NULL)
+    /* strchr() finds the terminator too: test for it first. */
+    while (*p != '\0' && (g_ascii_isalnum (*p) || strchr ("*_-.:/%", *p) != NULL))
       p++;
 
   while (*p == ';')
