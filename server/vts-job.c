@@ -306,6 +306,18 @@ vts_job_get_eta (VtsJob  *self,
   return round (remaining * self->eta_factor / 1000.0) / 1000.0;
 }
 
+/* The job's age, to the millisecond: a client that compares two ETAs
+ * learns exactly how much time passed between them, whatever the network
+ * did to the answers. */
+double
+vts_job_get_elapsed (VtsJob  *self,
+                     gint64  now_us)
+{
+  g_return_val_if_fail (VTS_IS_JOB (self), 0.0);
+
+  return round ((now_us - self->created_mono) / 1000.0) / 1000.0;
+}
+
 /* The server's suggestion for the next poll: when it thinks the job ends,
  * within bounds that keep a client neither hammering nor asleep. */
 guint
@@ -326,11 +338,7 @@ write_hint_members (VtsJob         *self,
   vts_json_object_double (object, "progress",
                           round (vts_job_get_progress (self, now_us) * 1000.0) / 1000.0);
   vts_json_object_double (object, "eta", vts_job_get_eta (self, now_us));
-  /* The job's age as of this answer, to the millisecond: a client that
-   * compares two ETAs learns exactly how much time passed between them,
-   * whatever the network did to the answers. */
-  vts_json_object_double (object, "elapsed",
-                          round ((now_us - self->created_mono) / 1000.0) / 1000.0);
+  vts_json_object_double (object, "elapsed", vts_job_get_elapsed (self, now_us));
 }
 
 static void

@@ -57,6 +57,8 @@ double      vts_job_get_progress        (VtsJob      *self,
                                         gint64      now_us);
 double      vts_job_get_eta             (VtsJob      *self,
                                         gint64      now_us);
+double      vts_job_get_elapsed         (VtsJob      *self,
+                                        gint64      now_us);
 guint       vts_job_get_retry_after     (VtsJob      *self,
                                         gint64      now_us);
 

@@ -20,10 +20,10 @@
 #include <math.h>
 #include <string.h>
 
-#define VTS_CAPABILITIES "hints, long-poll, events, feeds"
+#define VTS_CAPABILITIES "hints, long-poll, events, feeds, conditional"
 /* --no-feeds: a server of the extensions before feeds, for tests of the
  * per-job channels clients fall back to. */
-#define VTS_CAPABILITIES_NO_FEEDS "hints, long-poll, events"
+#define VTS_CAPABILITIES_NO_FEEDS "hints, long-poll, events, conditional"
 
 /* Deeper JSON than any job needs: refused before json-glib's recursive
  * parser could be made to exhaust the stack. */
@@ -290,6 +290,27 @@ add_retry_after (VtsRoutes          *self,
                                 "Retry-After", seconds);
 }
 
+/* A 304 has no body, and so neither the eta nor the elapsed time the
+ * 200 would have had: Vt-Eta carries both, to the millisecond, for the
+ * client's next poll. A structured-field item (RFC 8941): the eta, with
+ * the job's age as a parameter. */
+static void
+add_eta (SoupServerMessage *msg,
+         VtsJob             *job,
+         gint64             now)
+{
+  char eta[G_ASCII_DTOSTR_BUF_SIZE], elapsed[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *value = NULL;
+
+  if (vts_job_get_state (job, now) != VTS_JOB_STATE_PENDING)
+    return;
+
+  g_ascii_formatd (eta, sizeof eta, "%.3f", vts_job_get_eta (job, now));
+  g_ascii_formatd (elapsed, sizeof elapsed, "%.3f", vts_job_get_elapsed (job, now));
+  value = g_strconcat (eta, ";elapsed=", elapsed, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Vt-Eta", value);
+}
+
 /* The job resource's shape, for /jobs */
 static GBytes *
 job_document (VtsRoutes *self,
@@ -381,6 +402,11 @@ respond_job_as (VtsRoutes          *self,
           soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg),
                                              SOUP_ENCODING_NONE);
           add_retry_after (self, msg, job, now);
+          add_eta (msg, job, now);
+          /* What the answer revalidates said it (RFC 9110, 15.4.5: a
+           * 304 sends only what updates the stored answer). */
+          soup_message_headers_remove (soup_server_message_get_response_headers (msg),
+                                       "Vt-Capabilities");
           return;
         }
     }
@@ -1149,7 +1175,7 @@ handle_capabilities (VtsRoutes          *self,
                      SoupServerMessage *msg,
                      const VtsRequest   *request)
 {
-  const char *features[] = { "hints", "long_poll", "events", "feeds" };
+  const char *features[] = { "hints", "long_poll", "events", "feeds", "conditional" };
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
 

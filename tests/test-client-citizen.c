@@ -541,6 +541,46 @@ test_unconditional_once_eta_ran_out (VtFixture     *f,
   g_assert_null (if_none_match (f, 1));
 }
 
+/* A server whose 304s carry Vt-Eta ("conditional" in Vt-Capabilities)
+ * loses nothing to a 304: every poll after the first is conditional,
+ * the ETA run out or not, and the next poll is planned from the header's
+ * ETA, as from a body's. */
+static void
+test_conditional_with_eta_header (VtFixture     *f,
+                                  gconstpointer  data)
+{
+  g_autofree char *first = g_strdup_printf ("{\"result\": \"pending\", \"eta\": %.3f, \"elapsed\": 0}",
+                                            S (0.05));
+  g_autofree char *timing = g_strdup_printf (PENDING_ETAG "\nVt-Eta: %.3f;elapsed=%.3f",
+                                             S (0.3), S (0.25));
+  const VtReply replies[] = {
+    { 200, first, NULL, FALSE, NULL, PENDING_ETAG "\nVt-Capabilities: hints, conditional" },
+    { 304, NULL, NULL, FALSE, NULL, timing },
+    { 200, "{\"result\": \"completed\"}", NULL, FALSE, NULL, "ETag: W/\"completed\"" },
+    VT_REPLY_END
+  };
+  g_autoptr(GError) error = NULL;
+  double gap;
+
+  vt_fixture_script (f, "/jobs/a", replies);
+  g_object_set (f->client, "min-interval", S (0.2), NULL);
+  g_assert_cmpint (vt_fixture_follow (f, "a", NULL, &error), ==, VT_STATUS_COMPLETED);
+  g_assert_no_error (error);
+  vt_fixture_assert_statuses (f, 2, VT_STATUS_PENDING, VT_STATUS_COMPLETED);
+  g_assert_cmpuint (vt_fixture_count (f, NULL), ==, 3);
+  g_assert_null (if_none_match (f, 0));
+  /* Sent after the first ETA ran out, and conditional all the same. */
+  g_assert_cmpfloat (vt_scripted_server_gap (f->server, NULL, 0, 1), >=, S (0.2));
+  g_assert_cmpstr (if_none_match (f, 1), ==, "W/\"pending\"");
+  g_assert_cmpstr (if_none_match (f, 2), ==, "W/\"pending\"");
+  /* The header's 0.3 s placed the last poll: not the backoff's next
+   * wait (min-interval, 0.2 s), nor an unknown ETA's. */
+  gap = vt_scripted_server_gap (f->server, NULL, 1, 2);
+  g_test_message ("304 to the next poll: %.3f s", gap);
+  g_assert_cmpfloat (gap, >=, S (0.28));
+  g_assert_cmpfloat (gap, <, S (0.3) + S (0.15));
+}
+
 /* Someone watches the job's progress: a 304 would not tell it, so the
  * polls ask for the whole answer. */
 static void
@@ -945,6 +985,7 @@ main (int    argc,
   VT_FIXTURE_ADD ("/client/citizen/conditional/no-etag", test_no_etag_no_condition);
   VT_FIXTURE_ADD ("/client/citizen/conditional/eta-ahead", test_conditional_while_eta_ahead);
   VT_FIXTURE_ADD ("/client/citizen/conditional/eta-ran-out", test_unconditional_once_eta_ran_out);
+  VT_FIXTURE_ADD ("/client/citizen/conditional/eta-header", test_conditional_with_eta_header);
   VT_FIXTURE_ADD ("/client/citizen/conditional/progress-watched", test_unconditional_when_progress_watched);
   VT_FIXTURE_ADD ("/client/citizen/conditional/unasked-304", test_unasked_304);
   VT_FIXTURE_ADD ("/client/citizen/rate-limit/429-holds-every-job", test_429_holds_every_job);

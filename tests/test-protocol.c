@@ -93,6 +93,41 @@ test_capabilities (void)
                    VT_CAPABILITY_HINTS | VT_CAPABILITY_LONG_POLL | VT_CAPABILITY_EVENTS |
                    VT_CAPABILITY_FEEDS);
   g_assert_cmpint (vt_protocol_parse_capabilities (" FEEDS ,,"), ==, VT_CAPABILITY_FEEDS);
+  g_assert_cmpint (vt_protocol_parse_capabilities ("hints, conditional"), ==,
+                   VT_CAPABILITY_HINTS | VT_CAPABILITY_CONDITIONAL);
+}
+
+/* Vt-Eta, a 304's timing: a decimal, with the job's age as a parameter. */
+static void
+test_eta_header (void)
+{
+  const char *bad[] = {
+    "", " ", "abc", "-1", ";elapsed=2", "0x10", "1e3", "inf", "nan", "1.5x", "\"1.5\"",
+  };
+  double eta = -2, elapsed = -2;
+
+  g_assert_true (vt_protocol_parse_eta ("12.345;elapsed=3.210", &eta, &elapsed));
+  g_assert_cmpfloat (eta, ==, 12.345);
+  g_assert_cmpfloat (elapsed, ==, 3.21);
+  g_assert_true (vt_protocol_parse_eta (" 0", &eta, &elapsed));
+  g_assert_cmpfloat (eta, ==, 0);
+  g_assert_cmpfloat (elapsed, ==, -1);
+  /* Parameters it does not know, or an age that is no number, are
+   * passed over. */
+  g_assert_true (vt_protocol_parse_eta ("7.5;x=1;elapsed=2;y=\"z\"", &eta, &elapsed));
+  g_assert_cmpfloat (eta, ==, 7.5);
+  g_assert_cmpfloat (elapsed, ==, 2);
+  g_assert_true (vt_protocol_parse_eta ("7.5;elapsed=-3", &eta, &elapsed));
+  g_assert_cmpfloat (elapsed, ==, -1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      eta = elapsed = -2;
+      g_test_message ("Vt-Eta: %s", bad[i]);
+      g_assert_false (vt_protocol_parse_eta (bad[i], &eta, &elapsed));
+      g_assert_cmpfloat (eta, ==, -2);
+    }
+  g_assert_false (vt_protocol_parse_eta (NULL, &eta, &elapsed));
 }
 
 /* Every status means one thing, for every kind of request. */
@@ -323,6 +358,7 @@ main (int   argc,
   g_test_add_func ("/protocol/uri/bad-base", test_bad_base_urls);
   g_test_add_func ("/protocol/uri/feed", test_feed_uris);
   g_test_add_func ("/protocol/capabilities", test_capabilities);
+  g_test_add_func ("/protocol/eta-header", test_eta_header);
   g_test_add_func ("/protocol/classify/status", test_classify_status);
   g_test_add_func ("/protocol/classify/failure", test_classify_failure);
   g_test_add_func ("/protocol/redirect", test_redirect_target);

@@ -25,12 +25,12 @@ test_capabilities (Fixture       *f,
     {
       g_autoptr(Response) r = fetch (f, "GET", paths[i], NULL);
 
-      g_assert_cmpstr (header (r, "Vt-Capabilities"), ==, "hints, long-poll, events, feeds");
+      g_assert_cmpstr (header (r, "Vt-Capabilities"), ==, "hints, long-poll, events, feeds, conditional");
     }
 
   g_assert_cmpuint (caps->status, ==, SOUP_STATUS_OK);
   g_assert_cmpstr (g_bytes_get_data (caps->body, NULL), ==,
-                   "{\"hints\":true,\"long_poll\":true,\"events\":true,\"feeds\":true,\"max_wait\":60}");
+                   "{\"hints\":true,\"long_poll\":true,\"events\":true,\"feeds\":true,\"conditional\":true,\"max_wait\":60}");
 }
 
 typedef struct

@@ -83,6 +83,11 @@ vt_exchange_read_answer (VtExchange    *exchange,
   g_free (exchange->etag);
   exchange->etag = g_strdup (soup_message_headers_get_one (headers, "ETag"));
   read_rate_info (exchange, headers);
+  /* A 304 has no body to say the job's timing: its header does. */
+  if (exchange->http_status == SOUP_STATUS_NOT_MODIFIED &&
+      !vt_protocol_parse_eta (soup_message_headers_get_one (headers, "Vt-Eta"),
+                              &exchange->observation.eta, &exchange->observation.elapsed))
+    exchange->observation.eta = exchange->observation.elapsed = -1.0;
 
   g_clear_error (&exchange->error);
   exchange->kind = vt_protocol_classify_status (exchange->http_status,
@@ -534,6 +539,7 @@ on_job_exchanged (GObject      *object,
     {
       exchange->kind = VT_EXCHANGE_OK;
       exchange->unchanged = TRUE;
+      exchange->hints.eta = exchange->observation.eta;
       g_clear_error (&exchange->error);
     }
   /* Nothing was asked that it could answer: an answer that says nothing

@@ -25,6 +25,8 @@ typedef enum
   VT_CAPABILITY_LONG_POLL = 1 << 1,
   VT_CAPABILITY_EVENTS    = 1 << 2,
   VT_CAPABILITY_FEEDS     = 1 << 3,
+  /* A 304 to a conditional GET of a job carries Vt-Eta. */
+  VT_CAPABILITY_CONDITIONAL = 1 << 4,
 } VtCapabilities;
 
 /* What an answer (or its absence) means for the request that got it. */
@@ -102,6 +104,10 @@ gboolean        vt_protocol_parse_ratelimit_policy (const char *value,
 gboolean        vt_protocol_parse_ratelimit   (const char     *value,
                                                double         *remaining,
                                                double         *reset);
+
+gboolean        vt_protocol_parse_eta         (const char     *value,
+                                               double         *eta,
+                                               double         *elapsed);
 
 gboolean        vt_protocol_is_redirect       (guint           http_status);
 VtExchangeKind  vt_protocol_classify_status   (guint           http_status,

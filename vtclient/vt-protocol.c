@@ -175,6 +175,8 @@ vt_protocol_parse_capabilities (const char *header)
         caps |= VT_CAPABILITY_EVENTS;
       else if (g_ascii_strcasecmp (token, "feeds") == 0)
         caps |= VT_CAPABILITY_FEEDS;
+      else if (g_ascii_strcasecmp (token, "conditional") == 0)
+        caps |= VT_CAPABILITY_CONDITIONAL;
     }
 
   return caps;
@@ -319,6 +321,40 @@ vt_protocol_parse_ratelimit (const char *value,
 
   *remaining = values[0];
   *reset = values[1];
+  return TRUE;
+}
+
+/* Vt-Eta: 12.345;elapsed=3.210 (docs/protocol.md), what a 304 says of a
+ * pending job's timing instead of the body's eta and elapsed: the eta,
+ * >= 0, and the job's age, -1 when absent. */
+gboolean
+vt_protocol_parse_eta (const char *value,
+                       double     *eta,
+                       double     *elapsed)
+{
+  static const char * const keys[] = { "elapsed" };
+  double values[] = { -1.0 };
+  double number;
+  char *end;
+
+  if (value == NULL)
+    return FALSE;
+
+  while (*value == ' ' || *value == '\t')
+    value++;
+  if (!g_ascii_isdigit (*value))
+    return FALSE;
+  number = g_ascii_strtod (value, &end);
+  /* A decimal (RFC 8941): digits and a point, none of strtod's hex or
+   * exponents. */
+  if (!isfinite (number) || (gsize) (end - value) != strspn (value, "0123456789.") ||
+      (*end != '\0' && *end != ';' && *end != ' ' && *end != ','))
+    return FALSE;
+  if (!parse_first_member_params (value, keys, values, G_N_ELEMENTS (keys)))
+    return FALSE;
+
+  *eta = number;
+  *elapsed = values[0];
   return TRUE;
 }
 

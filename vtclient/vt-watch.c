@@ -638,8 +638,9 @@ vt_watch_on_pending (VtWatch    *watch,
       watch->channel = CHANNEL_POLL;
     }
 
-  /* A 304 has no body: the ETA is the last full answer's, run down. */
-  if (exchange->unchanged)
+  /* A 304 has no body: the ETA is its Vt-Eta header's if it has one,
+   * else the last full answer's, run down. */
+  if (exchange->unchanged && exchange->observation.eta < 0)
     hints.eta = watch->eta_end_us > now_us ? (watch->eta_end_us - now_us) / (double) G_USEC_PER_SEC
                                            : -1.0;
   else
@@ -1033,14 +1034,16 @@ vt_watch_next_uri (VtWatch     *watch,
 
 /* Whether a 304 would lose nothing the watch needs: not when someone
  * watches the job's progress (a weak ETag changes with the status only,
- * and a 304 has no body), nor when the last ETA ran out (a fresh one
- * places the next poll). Conditional on the job's own URL only, what its
- * ETag stood for. */
+ * and a 304 has no body), nor, unless the server's 304s carry Vt-Eta,
+ * when the last ETA ran out (a fresh one places the next poll).
+ * Conditional on the job's own URL only, what its ETag stood for. */
 static gboolean
 vt_watch_may_ask_if_changed (VtWatch *watch)
 {
   if (watch->etag == NULL || watch->progress_wanted)
     return FALSE;
+  if (watch->capabilities & VT_CAPABILITY_CONDITIONAL)
+    return TRUE;
 
   return watch->eta_end_us == 0 || watch->eta_end_us > g_get_monotonic_time ();
 }

@@ -4,7 +4,8 @@
  * Each line of the input (split at "\n"; a NUL cuts a line short, as a
  * header value reaches the client as a C string) goes, as libsoup would
  * hand it over, to every parser of a response header: Vt-Capabilities,
- * Retry-After, RateLimit-Policy, RateLimit and a redirect's Location.
+ * Retry-After, RateLimit-Policy, RateLimit, Vt-Eta and a redirect's
+ * Location.
  * Each must return what its contract says and never read past the value.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -54,6 +55,20 @@ check_ratelimit (const char *value)
 }
 
 static void
+check_eta (const char *value)
+{
+  double eta = -2.0, elapsed = -2.0;
+
+  if (vt_protocol_parse_eta (value, &eta, &elapsed))
+    {
+      g_assert_true (isfinite (eta) && eta >= 0);
+      g_assert_true (elapsed == -1.0 || (isfinite (elapsed) && elapsed >= 0));
+    }
+  else
+    g_assert_true (eta == -2.0 && elapsed == -2.0);
+}
+
+static void
 check_location (GUri       *request_uri,
                 const char *value)
 {
@@ -81,9 +96,11 @@ check_value (GUri       *request_uri,
   VtCapabilities caps = vt_protocol_parse_capabilities (value);
 
   g_assert_cmpuint (caps & ~(VT_CAPABILITY_HINTS | VT_CAPABILITY_LONG_POLL |
-                             VT_CAPABILITY_EVENTS | VT_CAPABILITY_FEEDS), ==, 0);
+                             VT_CAPABILITY_EVENTS | VT_CAPABILITY_FEEDS |
+                             VT_CAPABILITY_CONDITIONAL), ==, 0);
   check_retry_after (value, now);
   check_ratelimit (value);
+  check_eta (value);
   check_location (request_uri, value);
 }
 
