@@ -397,10 +397,13 @@ respond_job_as (VtsRoutes          *self,
       if (if_none_match != NULL && etag_listed (if_none_match, etag))
         {
           soup_server_message_set_status (msg, SOUP_STATUS_NOT_MODIFIED, NULL);
-          /* No body, and no length for one: a 304's would have to be the
-           * 200's (RFC 9110, 8.6). */
-          soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg),
-                                             SOUP_ENCODING_NONE);
+          /* No body, but the 200's length (RFC 9110, 8.6: that or none):
+           * libsoup 3.2's client takes a 304 without one for a body
+           * read to the end of the connection and closes it, one
+           * connection per 304. */
+          document = write (self, job, now);
+          soup_message_headers_set_content_length (soup_server_message_get_response_headers (msg),
+                                                   g_bytes_get_size (document));
           add_retry_after (self, msg, job, now);
           add_eta (msg, job, now);
           /* What the answer revalidates said it (RFC 9110, 15.4.5: a

@@ -417,7 +417,7 @@ fetch_if_none_match (Fixture    *f,
 /* A 304 for a pending job of @duration seconds: no body, the validator,
  * the hints, and its timing in Vt-Eta ("ETA;elapsed=AGE", both to the
  * millisecond, adding up to @duration unless it is -1) since there is no
- * body to carry it; not the capabilities
+ * body to carry it, and the 200's length; not the capabilities
  * the answer it revalidates had. */
 static void
 assert_not_modified (Response   *r,
@@ -435,7 +435,10 @@ assert_not_modified (Response   *r,
   g_assert_nonnull (header (r, "Retry-After"));
   g_assert_null (header (r, "Vt-Capabilities"));
   g_assert_null (header (r, "Content-Type"));
-  g_assert_null (header (r, "Content-Length"));
+  /* The length of the 200 it stands for (RFC 9110, 8.6), without which
+   * libsoup's client would close the connection after every 304. */
+  g_assert_nonnull (header (r, "Content-Length"));
+  g_assert_cmpint (g_ascii_strtoll (header (r, "Content-Length"), NULL, 10), >, 0);
 
   g_assert_nonnull (timing);
   eta = g_ascii_strtod (timing, &end);
@@ -487,6 +490,21 @@ test_etag (Fixture       *f,
       g_assert_cmpstr (string_member (other, "result"), ==, "pending");
       assert_not_modified (head, "W/\"pending\"", durations[i]);
     }
+
+  /* 304s keep the connection: libsoup's client reuses it. */
+  {
+    g_autoptr(Response) first = fetch_if_none_match (f, "GET", job_path, "W/\"pending\"");
+    g_autoptr(Response) second = fetch_if_none_match (f, "GET", job_path, "W/\"pending\"");
+    g_autoptr(Response) third = fetch (f, "GET", job_path, NULL);
+
+    assert_not_modified (first, "W/\"pending\"", 100);
+    assert_not_modified (second, "W/\"pending\"", 100);
+    g_assert_cmpuint (soup_message_get_connection_id (first->msg), !=, 0);
+    g_assert_cmpuint (soup_message_get_connection_id (second->msg), ==,
+                      soup_message_get_connection_id (first->msg));
+    g_assert_cmpuint (soup_message_get_connection_id (third->msg), ==,
+                      soup_message_get_connection_id (first->msg));
+  }
 
   /* A changed status is a changed validator: the whole job again. */
   {

@@ -309,14 +309,16 @@ new_oversize_error (gsize max_size)
 }
 
 /* A connection that closes before the announced length arrived is a
- * network fault, to be retried, not a body to parse. */
+ * network fault, to be retried, not a body to parse. A 304's length is
+ * the 200's it stands for, with no body (RFC 9110, 8.6). */
 static gboolean
 body_was_cut (SoupMessage *message,
               gsize        n_read)
 {
   SoupMessageHeaders *headers = soup_message_get_response_headers (message);
 
-  return soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+  return soup_message_get_status (message) != SOUP_STATUS_NOT_MODIFIED &&
+         soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
          (goffset) n_read < soup_message_headers_get_content_length (headers);
 }
 
