@@ -438,6 +438,15 @@ test_power_saver_off (CitizenFixture *c,
 
 #define PENDING_ETAG "ETag: W/\"pending\""
 
+/* The If-None-Match that request @n sent, if any. */
+static const char *
+if_none_match (VtFixture *f,
+               guint      n)
+{
+  return soup_message_headers_get_one (vt_scripted_server_get_request (f->server, NULL, n)->headers,
+                                       "If-None-Match");
+}
+
 static void
 test_conditional_polls (VtFixture     *f,
                         gconstpointer  data)
@@ -458,11 +467,9 @@ test_conditional_polls (VtFixture     *f,
   /* A 304 is "unchanged": no status-changed. */
   vt_fixture_assert_statuses (f, 2, VT_STATUS_PENDING, VT_STATUS_COMPLETED);
   g_assert_cmpuint (vt_fixture_count (f, NULL), ==, 4);
-  g_assert_null (soup_message_headers_get_one (vt_scripted_server_get_request (f->server, NULL, 0)->headers,
-                                               "If-None-Match"));
+  g_assert_null (if_none_match (f, 0));
   for (guint i = 1; i < 4; i++)
-    g_assert_cmpstr (soup_message_headers_get_one (vt_scripted_server_get_request (f->server, NULL, i)->headers,
-                                                   "If-None-Match"), ==, "W/\"pending\"");
+    g_assert_cmpstr (if_none_match (f, i), ==, "W/\"pending\"");
 }
 
 /* A 304 keeps the server's Retry-After: it is a hint like any other. */
@@ -489,14 +496,6 @@ test_conditional_poll_retry_after (VtFixture     *f,
  * job's ETA is still ahead (the poll was brought forward by
  * max-interval) the poll is conditional; once it has run out, the next
  * poll asks for the whole answer, and a fresh ETA. */
-static const char *
-if_none_match (VtFixture *f,
-               guint      n)
-{
-  return soup_message_headers_get_one (vt_scripted_server_get_request (f->server, NULL, n)->headers,
-                                       "If-None-Match");
-}
-
 static void
 test_conditional_while_eta_ahead (VtFixture     *f,
                                   gconstpointer  data)
@@ -627,8 +626,7 @@ test_no_etag_no_condition (VtFixture     *f,
   g_assert_cmpint (vt_fixture_follow (f, "a", NULL, &error), ==, VT_STATUS_COMPLETED);
   g_assert_no_error (error);
   for (guint i = 0; i < 3; i++)
-    g_assert_null (soup_message_headers_get_one (vt_scripted_server_get_request (f->server, NULL, i)->headers,
-                                                 "If-None-Match"));
+    g_assert_null (if_none_match (f, i));
 }
 
 /* A 304 to a client that asked nothing conditional is not an answer

@@ -10,16 +10,13 @@
 
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
-import Soup from 'gi://Soup?version=3.0';
 import Vt from 'gi://Vt?version=1.0';
-import System from 'system';
+
+import {SERVER_URL, assertEqual, postJob, runTests, withDeadline} from './harness.js';
 
 Gio._promisify(Vt.Client.prototype, 'get_status_async', 'get_status_finish');
 Gio._promisify(Vt.Client.prototype, 'submit_job_async', 'submit_job_finish');
-Gio._promisify(Soup.Session.prototype, 'send_and_read_async', 'send_and_read_finish');
 
-const SERVER_URL = GLib.getenv('VT_SERVER_URL');
-const DEADLINE_SECONDS = 20;
 // Jobs end in 0.3 s: a sub-second schedule follows them in well under a second.
 const FAST_SCHEDULE = {
     initial_wait_time: 0.05,
@@ -42,40 +39,15 @@ function recordStatus(client) {
     return events;
 }
 
-function withDeadline(promise) {
-    let id = 0;
-    const deadline = new Promise((_resolve, reject) => {
-        id = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, DEADLINE_SECONDS, () => {
-            reject(new Error(`no answer within ${DEADLINE_SECONDS} s`));
-            return GLib.SOURCE_REMOVE;
-        });
-    });
-    return Promise.race([promise, deadline]).finally(() => GLib.source_remove(id));
-}
-
-// POST /jobs with the test-only fields the client API does not expose
-// (duration, outcome); resolves to the new job's id.
-async function postJob(duration, outcome) {
-    const session = new Soup.Session();
-    const message = Soup.Message.new('POST', `${SERVER_URL}/jobs`);
-    const body = JSON.stringify({
+// A job of @duration seconds that ends in @outcome, as a real submission
+// would describe it.
+function postTimedJob(duration, outcome) {
+    return postJob({
         source_url: 'https://example.com/v.mp4',
         target_language: 'fr',
         duration,
         outcome,
     });
-    message.set_request_body_from_bytes('application/json',
-        new GLib.Bytes(new TextEncoder().encode(body)));
-    const reply = await session.send_and_read_async(message, GLib.PRIORITY_DEFAULT, null);
-    if (message.get_status() !== Soup.Status.CREATED)
-        throw new Error(`POST /jobs answered ${message.get_status()}`);
-    return JSON.parse(new TextDecoder().decode(reply.toArray())).id;
-}
-
-function assertEqual(actual, expected, what) {
-    const a = JSON.stringify(actual), e = JSON.stringify(expected);
-    if (a !== e)
-        throw new Error(`${what}: expected ${e}, got ${a}`);
 }
 
 async function assertRejects(promise, domain, code, what) {
@@ -119,7 +91,7 @@ const tests = {
     async 'an error outcome gives ERROR'() {
         const client = fastClient();
         const events = recordStatus(client);
-        const jobId = await postJob(0.3, 'error');
+        const jobId = await postTimedJob(0.3, 'error');
 
         const status = await withDeadline(client.get_status_async(jobId, null));
 
@@ -161,7 +133,7 @@ const tests = {
         const client = fastClient();
         const events = recordStatus(client);
         const cancellable = new Gio.Cancellable();
-        const jobId = await postJob(30, 'completed');
+        const jobId = await postTimedJob(30, 'completed');
         client.connect('status-changed', () => cancellable.cancel());
 
         await assertRejects(withDeadline(client.get_status_async(jobId, cancellable)),
@@ -171,37 +143,4 @@ const tests = {
     },
 };
 
-async function main() {
-    const names = Object.keys(tests);
-    let failed = 0;
-
-    print(`1..${names.length}`);
-    for (const [i, name] of names.entries()) {
-        try {
-            // eslint-disable-next-line no-await-in-loop
-            await tests[name]();
-            print(`ok ${i + 1} - ${name}`);
-        } catch (e) {
-            failed++;
-            print(`not ok ${i + 1} - ${name}`);
-            for (const line of `${e}\n${e.stack ?? ''}`.trim().split('\n'))
-                print(`# ${line}`);
-        }
-    }
-    return failed;
-}
-
-if (!SERVER_URL) {
-    printerr('VT_SERVER_URL is not set: run me under tests/vt-with-server');
-    System.exit(1);
-}
-
-const loop = new GLib.MainLoop(null, false);
-let exitStatus = 1;
-main().then(failed => {
-    exitStatus = failed > 0 ? 1 : 0;
-}).catch(e => {
-    printerr(`Bail out! ${e}`);
-}).finally(() => loop.quit());
-loop.run();
-System.exit(exitStatus);
+runTests(tests);

@@ -10,55 +10,17 @@
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
-import Soup from 'gi://Soup?version=3.0';
 import Vt from 'gi://Vt?version=1.0';
-import System from 'system';
+
+import {SERVER_URL, assert, assertEqual, postJob, runTests, withDeadline} from './harness.js';
 
 Gio._promisify(Vt.Job.prototype, 'wait_async', 'wait_finish');
-Gio._promisify(Soup.Session.prototype, 'send_and_read_async', 'send_and_read_finish');
-
-const SERVER_URL = GLib.getenv('VT_SERVER_URL');
-const DEADLINE_SECONDS = 20;
 
 function fastClient(strategy = Vt.Strategy.AUTO) {
     return new Vt.Client({
         base_url: SERVER_URL, strategy, initial_wait_time: 0.05, backoff_factor: 1.5,
         jitter: 0.02, max_wait_time: 10.0, max_attempts: 50,
     });
-}
-
-function withDeadline(promise) {
-    let id = 0;
-    const deadline = new Promise((_resolve, reject) => {
-        id = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, DEADLINE_SECONDS, () => {
-            reject(new Error(`no answer within ${DEADLINE_SECONDS} s`));
-            return GLib.SOURCE_REMOVE;
-        });
-    });
-    return Promise.race([promise, deadline]).finally(() => GLib.source_remove(id));
-}
-
-// POST /jobs with the test-only fields (duration, outcome, message).
-async function postJob(fields) {
-    const session = new Soup.Session();
-    const message = Soup.Message.new('POST', `${SERVER_URL}/jobs`);
-    message.set_request_body_from_bytes('application/json',
-        new GLib.Bytes(new TextEncoder().encode(JSON.stringify(fields))));
-    const reply = await session.send_and_read_async(message, GLib.PRIORITY_DEFAULT, null);
-    if (message.get_status() !== Soup.Status.CREATED)
-        throw new Error(`POST /jobs answered ${message.get_status()}`);
-    return JSON.parse(new TextDecoder().decode(reply.toArray())).id;
-}
-
-function assert(condition, what) {
-    if (!condition)
-        throw new Error(what);
-}
-
-function assertEqual(actual, expected, what) {
-    const a = JSON.stringify(actual), e = JSON.stringify(expected);
-    if (a !== e)
-        throw new Error(`${what}: expected ${e}, got ${a}`);
 }
 
 // A property to bind a job's progress onto, as a GtkProgressBar's fraction
@@ -188,37 +150,4 @@ const tests = {
     },
 };
 
-async function main() {
-    const names = Object.keys(tests);
-    let failed = 0;
-
-    print(`1..${names.length}`);
-    for (const [i, name] of names.entries()) {
-        try {
-            // eslint-disable-next-line no-await-in-loop
-            await tests[name]();
-            print(`ok ${i + 1} - ${name}`);
-        } catch (e) {
-            failed++;
-            print(`not ok ${i + 1} - ${name}`);
-            for (const line of `${e}\n${e.stack ?? ''}`.trim().split('\n'))
-                print(`# ${line}`);
-        }
-    }
-    return failed;
-}
-
-if (!SERVER_URL) {
-    printerr('VT_SERVER_URL is not set: run me under tests/vt-with-server');
-    System.exit(1);
-}
-
-const loop = new GLib.MainLoop(null, false);
-let exitStatus = 1;
-main().then(failed => {
-    exitStatus = failed > 0 ? 1 : 0;
-}).catch(e => {
-    printerr(`Bail out! ${e}`);
-}).finally(() => loop.quit());
-loop.run();
-System.exit(exitStatus);
+runTests(tests);
