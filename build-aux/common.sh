@@ -97,16 +97,27 @@ vt_test_totals () {
   /usr/bin/python3 - "${logs[@]}" <<'PY'
 import json, sys
 counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+failures = []
 for name in sys.argv[1:]:
   with open(name, encoding='utf-8') as log:
     for line in log:
-        result = json.loads(line)['result']
+        test = json.loads(line)
+        result = test['result']
         if result in ('OK', 'EXPECTEDFAIL'):
             counts['passed'] += 1
         elif result == 'SKIP':
             counts['skipped'] += 1
         else:
             counts['failed'] += 1
+            failures.append((name, test))
+# A CI log is often read from its end: each failure is named there, with
+# the last lines it printed, before the totals.
+for log, test in failures:
+    print('FAILED: %s (%s, %s, %.1f s)' % (test['name'], log, test['result'],
+                                          test.get('duration') or 0))
+    out = ((test.get('stdout') or '') + (test.get('stderr') or '')).splitlines()
+    for text in out[-15:]:
+        print('  | ' + text[:300])
 line = 'tests: %(passed)d passed, %(failed)d failed' % counts
 if counts['skipped']:
     line += ', %(skipped)d skipped' % counts
