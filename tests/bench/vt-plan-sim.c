@@ -15,7 +15,7 @@
  * request taking --latency seconds.
  *
  * Per set and over the sets (median and quartiles): requests per job,
- * p95 delay, p95 of delay over duration, timeouts of jobs that ended
+ * p95 and p99 delay, p95 of delay over duration, timeouts of jobs that ended
  * inside the budget. With --frontier, the output of
  * `vt-frontier.py --at-requests R ...` for the same durations, also each
  * set's p95 over the frontier at its own requests per job (interpolated
@@ -45,6 +45,7 @@ typedef struct
 {
   double requests;
   double p95;
+  double p99;
   double p95_relative;
   guint  timeouts_in_budget;
 } Figures;
@@ -204,6 +205,7 @@ figures_of (const double *durations,
         figures.timeouts_in_budget++;
     }
   figures.p95 = percentile (seen, n_seen, 95);
+  figures.p99 = percentile (seen, n_seen, 99);
   figures.p95_relative = percentile (relative, n_seen, 95);
   return figures;
 }
@@ -307,9 +309,9 @@ main (int   argc,
   VtScheduleConfig config = seed_config ();
   Frontier frontier = { NULL, NULL };
   Model model;
-  g_autofree double *requests = NULL, *p95 = NULL, *relative = NULL, *ratio = NULL;
-  g_autofree double *seed_requests = NULL, *seed_p95 = NULL, *seed_relative = NULL;
-  guint timeouts = 0, relative_worse = 0, sets_over_half = 0;
+  g_autofree double *requests = NULL, *p95 = NULL, *p99 = NULL, *relative = NULL, *ratio = NULL;
+  g_autofree double *seed_requests = NULL, *seed_p95 = NULL, *seed_p99 = NULL, *seed_relative = NULL;
+  guint timeouts = 0, relative_worse = 0, sets_over_half = 0, sets_both = 0;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) ||
@@ -323,10 +325,12 @@ main (int   argc,
 
   requests = g_new (double, n_sets);
   p95 = g_new (double, n_sets);
+  p99 = g_new (double, n_sets);
   relative = g_new (double, n_sets);
   ratio = g_new (double, n_sets);
   seed_requests = g_new (double, n_sets);
   seed_p95 = g_new (double, n_sets);
+  seed_p99 = g_new (double, n_sets);
   seed_relative = g_new (double, n_sets);
 
   for (int s = 0; s < n_sets; s++)
@@ -372,14 +376,17 @@ main (int   argc,
 
       requests[s] = ours.requests;
       p95[s] = ours.p95;
+      p99[s] = ours.p99;
       relative[s] = ours.p95_relative;
       ratio[s] = frontier.requests != NULL ? ours.p95 / frontier_at (&frontier, ours.requests) : NAN;
       seed_requests[s] = theirs.requests;
       seed_p95[s] = theirs.p95;
+      seed_p99[s] = theirs.p99;
       seed_relative[s] = theirs.p95_relative;
       timeouts += ours.timeouts_in_budget;
       relative_worse += ours.p95_relative > theirs.p95_relative;
       sets_over_half += ours.p95 > theirs.p95 / 2;
+      sets_both += ours.p95_relative <= theirs.p95_relative && ours.p95 <= theirs.p95 / 2;
 
       if (verbose)
         {
@@ -400,15 +407,18 @@ main (int   argc,
   g_print ("vt-plain:\n");
   print_spread ("requests per job", requests, n_sets, 2);
   print_spread ("p95 delay, s", p95, n_sets, 2);
+  print_spread ("p99 delay, s", p99, n_sets, 2);
   print_spread ("p95 delay / duration, %", relative, n_sets, 1);
   if (frontier.requests != NULL)
     print_spread ("p95 / frontier", ratio, n_sets, 3);
   g_print ("  timeouts of jobs ending inside the budget: %u in all\n", timeouts);
   g_print ("  sets where p95 %% is worse than the seed's: %u; p95 over half the seed's: %u\n",
            relative_worse, sets_over_half);
+  g_print ("  sets with both p95 %% at most the seed's and p95 at most half of it: %u\n", sets_both);
   g_print ("seed:\n");
   print_spread ("requests per job", seed_requests, n_sets, 2);
   print_spread ("p95 delay, s", seed_p95, n_sets, 2);
+  print_spread ("p99 delay, s", seed_p99, n_sets, 2);
   print_spread ("p95 delay / duration, %", seed_relative, n_sets, 1);
 
   if (frontier.requests != NULL)
