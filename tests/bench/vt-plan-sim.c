@@ -268,6 +268,7 @@ frontier_at (const Frontier *frontier,
   return below_p + (above_p - below_p) * (requests - below_r) / (above_r - below_r);
 }
 
+/* Sorts @values in place for the median, the quartiles and the worst. */
 static void
 print_spread (const char *name,
               double     *values,
@@ -278,6 +279,53 @@ print_spread (const char *name,
   g_print ("  %-26s median %.*f  quartiles %.*f %.*f  worst %.*f\n", name,
            decimals, values[n / 2], decimals, values[n / 4], decimals, values[(3 * n) / 4],
            decimals, values[n - 1]);
+}
+
+/* One figure of every set: the one at @offset in Figures. */
+static double *
+column_of (const Figures *sets,
+           guint          n,
+           gsize          offset)
+{
+  double *column = g_new (double, n);
+
+  for (guint i = 0; i < n; i++)
+    column[i] = G_STRUCT_MEMBER (double, &sets[i], offset);
+  return column;
+}
+
+/* The median print_spread() prints. */
+static double
+median_of (const Figures *sets,
+           guint          n,
+           gsize          offset)
+{
+  g_autofree double *column = column_of (sets, n, offset);
+
+  qsort (column, n, sizeof (double), vt_bench_compare_doubles);
+  return column[n / 2];
+}
+
+/* The spread over the sets of each figure a strategy has. */
+static void
+print_figures (const char    *name,
+               const Figures *sets,
+               guint          n)
+{
+  static const struct { const char *name; gsize offset; int decimals; } columns[] = {
+    { "requests per job", G_STRUCT_OFFSET (Figures, requests), 2 },
+    { "p95 delay, s", G_STRUCT_OFFSET (Figures, p95), 2 },
+    { "p99 delay, s", G_STRUCT_OFFSET (Figures, p99), 2 },
+    { "p95 delay / duration, %", G_STRUCT_OFFSET (Figures, p95_relative), 1 },
+  };
+
+  g_print ("%s:\n", name);
+  for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
+    {
+      g_autofree double *column = column_of (sets, n, columns[c].offset);
+
+      print_spread (columns[c].name, column, n, columns[c].decimals);
+    }
 }
 
 int
@@ -309,8 +357,8 @@ main (int   argc,
   VtScheduleConfig config = seed_config ();
   Frontier frontier = { NULL, NULL };
   Model model;
-  g_autofree double *requests = NULL, *p95 = NULL, *p99 = NULL, *relative = NULL, *ratio = NULL;
-  g_autofree double *seed_requests = NULL, *seed_p95 = NULL, *seed_p99 = NULL, *seed_relative = NULL;
+  g_autofree Figures *ours = NULL, *theirs = NULL;
+  g_autofree double *ratio = NULL;
   guint timeouts = 0, relative_worse = 0, sets_over_half = 0, sets_both = 0;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -323,15 +371,9 @@ main (int   argc,
       return 2;
     }
 
-  requests = g_new (double, n_sets);
-  p95 = g_new (double, n_sets);
-  p99 = g_new (double, n_sets);
-  relative = g_new (double, n_sets);
+  ours = g_new (Figures, n_sets);
+  theirs = g_new (Figures, n_sets);
   ratio = g_new (double, n_sets);
-  seed_requests = g_new (double, n_sets);
-  seed_p95 = g_new (double, n_sets);
-  seed_p99 = g_new (double, n_sets);
-  seed_relative = g_new (double, n_sets);
 
   for (int s = 0; s < n_sets; s++)
     {
@@ -345,7 +387,7 @@ main (int   argc,
       VtDurationEstimate estimate;
       VtSchedulePlan plan;
       gboolean planned;
-      Figures ours, theirs;
+      const Figures *we = &ours[s], *they = &theirs[s];
 
       for (int w = 0; w < warm_up; w++)
         {
@@ -369,30 +411,22 @@ main (int   argc,
           counts[j] = follow (&config, planned ? &plan : NULL, latency, durations[j], rand,
                               &delays[j], &low, &high);
         }
-      ours = figures_of (durations, delays, counts, n_jobs);
+      ours[s] = figures_of (durations, delays, counts, n_jobs);
       for (int j = 0; j < n_jobs; j++)
         counts[j] = follow_seed (latency, durations[j], rand, &delays[j]);
-      theirs = figures_of (durations, delays, counts, n_jobs);
+      theirs[s] = figures_of (durations, delays, counts, n_jobs);
 
-      requests[s] = ours.requests;
-      p95[s] = ours.p95;
-      p99[s] = ours.p99;
-      relative[s] = ours.p95_relative;
-      ratio[s] = frontier.requests != NULL ? ours.p95 / frontier_at (&frontier, ours.requests) : NAN;
-      seed_requests[s] = theirs.requests;
-      seed_p95[s] = theirs.p95;
-      seed_p99[s] = theirs.p99;
-      seed_relative[s] = theirs.p95_relative;
-      timeouts += ours.timeouts_in_budget;
-      relative_worse += ours.p95_relative > theirs.p95_relative;
-      sets_over_half += ours.p95 > theirs.p95 / 2;
-      sets_both += ours.p95_relative <= theirs.p95_relative && ours.p95 <= theirs.p95 / 2;
+      ratio[s] = frontier.requests != NULL ? we->p95 / frontier_at (&frontier, we->requests) : NAN;
+      timeouts += we->timeouts_in_budget;
+      relative_worse += we->p95_relative > they->p95_relative;
+      sets_over_half += we->p95 > they->p95 / 2;
+      sets_both += we->p95_relative <= they->p95_relative && we->p95 <= they->p95 / 2;
 
       if (verbose)
         {
           g_print ("set %d: %.2f requests, p95 %.2f s (%.1f %%), %u timeouts in budget; seed %.2f, %.2f s (%.1f %%)",
-                   s, ours.requests, ours.p95, ours.p95_relative, ours.timeouts_in_budget,
-                   theirs.requests, theirs.p95, theirs.p95_relative);
+                   s, we->requests, we->p95, we->p95_relative, we->timeouts_in_budget,
+                   they->requests, they->p95, they->p95_relative);
           if (!isnan (ratio[s]))
             g_print ("; %.2fx the frontier", ratio[s]);
           g_print ("\n  plan:");
@@ -404,22 +438,14 @@ main (int   argc,
 
   g_print ("%d warm-up sets of %d jobs learned, %d followed, durations %s\n", n_sets, warm_up, n_jobs,
            durations_text != NULL ? durations_text : "uniform:20:40");
-  g_print ("vt-plain:\n");
-  print_spread ("requests per job", requests, n_sets, 2);
-  print_spread ("p95 delay, s", p95, n_sets, 2);
-  print_spread ("p99 delay, s", p99, n_sets, 2);
-  print_spread ("p95 delay / duration, %", relative, n_sets, 1);
+  print_figures ("vt-plain", ours, n_sets);
   if (frontier.requests != NULL)
     print_spread ("p95 / frontier", ratio, n_sets, 3);
   g_print ("  timeouts of jobs ending inside the budget: %u in all\n", timeouts);
   g_print ("  sets where p95 %% is worse than the seed's: %u; p95 over half the seed's: %u\n",
            relative_worse, sets_over_half);
   g_print ("  sets with both p95 %% at most the seed's and p95 at most half of it: %u\n", sets_both);
-  g_print ("seed:\n");
-  print_spread ("requests per job", seed_requests, n_sets, 2);
-  print_spread ("p95 delay, s", seed_p95, n_sets, 2);
-  print_spread ("p99 delay, s", seed_p99, n_sets, 2);
-  print_spread ("p95 delay / duration, %", seed_relative, n_sets, 1);
+  print_figures ("seed", theirs, n_sets);
 
   if (frontier.requests != NULL)
     {
@@ -427,9 +453,11 @@ main (int   argc,
       g_array_unref (frontier.p95);
     }
 
-  /* The spreads above sorted each column: the medians are in place. */
-  if (check && (timeouts > 0 || requests[n_sets / 2] >= seed_requests[n_sets / 2] ||
-                p95[n_sets / 2] >= seed_p95[n_sets / 2]))
+  if (check && (timeouts > 0 ||
+                median_of (ours, n_sets, G_STRUCT_OFFSET (Figures, requests)) >=
+                median_of (theirs, n_sets, G_STRUCT_OFFSET (Figures, requests)) ||
+                median_of (ours, n_sets, G_STRUCT_OFFSET (Figures, p95)) >=
+                median_of (theirs, n_sets, G_STRUCT_OFFSET (Figures, p95))))
     {
       g_printerr ("vt-plan-sim: check failed\n");
       return 1;
