@@ -115,23 +115,37 @@ vt_schedule_fit_deadline (const VtScheduleConfig *config,
   return TRUE;
 }
 
-/* How many requests doubling alone makes, without jitter, the first and
- * the deadline's included; more than @most is counted as @most + 1. */
+/* The seed's doubling waits, without jitter: the polls they make after
+ * the first request and before the deadline, at most @most of them, each
+ * stored in @polls unless it is %NULL. */
 static guint
-doubling_requests (const VtScheduleConfig *config,
-                   guint                   most)
+doubling_polls (const VtScheduleConfig *config,
+                guint                   most,
+                double                 *polls)
 {
-  double t = 0, wait = config->initial_wait;
-  guint n = 1;
+  double t = 0;
+  guint n = 0;
 
-  while (t < config->max_wait_time && n <= most)
+  while (n < most)
     {
-      t += MAX (wait, config->max_wait_time * 1e-6);
-      wait *= config->backoff_factor;
+      t += config->initial_wait * pow (config->backoff_factor, n);
+      if (t >= config->max_wait_time)
+        break;
+      if (polls != NULL)
+        polls[n] = t;
       n++;
     }
 
   return n;
+}
+
+/* How many requests doubling alone makes, the first and the deadline's
+ * included; more than @most is counted as @most + 1. */
+static guint
+doubling_requests (const VtScheduleConfig *config,
+                   guint                   most)
+{
+  return MIN (doubling_polls (config, most, NULL) + 2, most + 1);
 }
 
 /*
@@ -403,39 +417,19 @@ polls_allowed (const VtScheduleConfig *config)
   return MIN (config->max_attempts - 1, VT_SCHEDULE_PLAN_MAX_POLLS);
 }
 
-/* The seed's backoff polls, without jitter, up to the last one its own
- * doubling reaches before the deadline: what the plan must spend less
- * than. (Its extra request on the deadline is a safety net the plan
- * keeps too.) */
-static guint
-backoff_polls (const VtScheduleConfig *config,
-               double                 *polls)
-{
-  guint allowed = polls_allowed (config), n = 0;
-  double t = 0;
-
-  while (n < allowed)
-    {
-      t += config->initial_wait * pow (config->backoff_factor, n);
-      if (t >= config->max_wait_time)
-        break;
-      polls[n++] = t;
-    }
-
-  return n;
-}
-
 /*
  * vt_schedule_plan_budget:
  *
- * The most requests a plan may cost on @estimate's jobs.
+ * The most requests a plan may cost on @estimate's jobs: a share of what
+ * the seed's doubling polls, within the attempts, would make on them
+ * before its deadline request (a safety net the plan keeps too).
  */
 double
 vt_schedule_plan_budget (const VtScheduleConfig   *config,
                          const VtDurationEstimate *estimate)
 {
   double backoff[VT_SCHEDULE_PLAN_MAX_POLLS];
-  guint n_backoff = backoff_polls (config, backoff);
+  guint n_backoff = doubling_polls (config, polls_allowed (config), backoff);
 
   return PLAN_BUDGET_SHARE * vt_schedule_expected_requests (estimate, backoff, n_backoff);
 }
