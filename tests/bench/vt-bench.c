@@ -40,6 +40,7 @@
 #include "vt-answer-bytes.h"
 #include "vt-bench-plot.h"
 #include "vt-bench-util.h"
+#include "vts-duration-model.h"
 #include "vt-test-server.h"
 
 /* The seed's budget; "timed out inside the budget" is measured against it
@@ -58,19 +59,6 @@
 
 /* ------------------------------------------------------------------ */
 /* Configuration */
-
-typedef enum {
-  MODEL_FIXED,
-  MODEL_UNIFORM,
-  MODEL_LOGNORMAL,
-} ModelKind;
-
-typedef struct
-{
-  ModelKind kind;
-  double    a;
-  double    b;
-} DurationModel;
 
 typedef enum {
   FOLLOW_SEED,
@@ -117,7 +105,7 @@ typedef struct
   guint          warm_up_batch;
   double         time_scale;
   guint32        seed;
-  DurationModel  durations;
+  VtsDurationModel durations;
   char          *durations_text;
   GPtrArray     *strategies;  /* const StrategySpec *, in run order */
   char          *json_path;
@@ -142,91 +130,6 @@ bench_config_clear (BenchConfig *config)
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BenchConfig, bench_config_clear)
-
-/* ------------------------------------------------------------------ */
-/* Job durations */
-
-static gboolean
-parse_positive (const char  *text,
-                double      *value,
-                gboolean     allow_negative,
-                GError     **error)
-{
-  char *end = NULL;
-
-  *value = g_ascii_strtod (text, &end);
-  if (end == text || *end != '\0' || !isfinite (*value) ||
-      (!allow_negative && *value < 0))
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "not a valid number: \"%s\"", text);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-duration_model_parse (DurationModel  *model,
-                      const char     *text,
-                      GError        **error)
-{
-  g_auto(GStrv) parts = g_strsplit (text, ":", -1);
-  guint n_parts = g_strv_length (parts);
-
-  if (n_parts == 2 && g_str_equal (parts[0], "fixed"))
-    {
-      model->kind = MODEL_FIXED;
-      return parse_positive (parts[1], &model->a, FALSE, error);
-    }
-  if (n_parts == 3 && g_str_equal (parts[0], "uniform"))
-    {
-      model->kind = MODEL_UNIFORM;
-      if (!parse_positive (parts[1], &model->a, FALSE, error) ||
-          !parse_positive (parts[2], &model->b, FALSE, error))
-        return FALSE;
-      if (model->b < model->a)
-        {
-          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "uniform:A:B needs A <= B");
-          return FALSE;
-        }
-      return TRUE;
-    }
-  if (n_parts == 3 && g_str_equal (parts[0], "lognormal"))
-    {
-      model->kind = MODEL_LOGNORMAL;
-      /* MU is the log of the median, so it may well be negative. */
-      return parse_positive (parts[1], &model->a, TRUE, error) &&
-             parse_positive (parts[2], &model->b, FALSE, error);
-    }
-
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "--durations: expected fixed:S, uniform:A:B or lognormal:MU:SIGMA, not \"%s\"",
-               text);
-  return FALSE;
-}
-
-/* In unscaled seconds. */
-static double
-duration_model_draw (const DurationModel *model,
-                     GRand               *rand)
-{
-  double u1, u2;
-
-  switch (model->kind)
-    {
-    case MODEL_FIXED:
-      return model->a;
-    case MODEL_UNIFORM:
-      return model->a + (model->b - model->a) * g_rand_double (rand);
-    case MODEL_LOGNORMAL:
-    default:
-      /* Box–Muller; 1 - u keeps the logarithm's argument in (0, 1]. */
-      u1 = 1.0 - g_rand_double (rand);
-      u2 = g_rand_double (rand);
-      return exp (model->a + model->b * sqrt (-2.0 * log (u1)) * cos (2.0 * G_PI * u2));
-    }
-}
 
 /* ------------------------------------------------------------------ */
 /* Timers with microsecond ready times
@@ -586,7 +489,7 @@ phase_add_jobs (Phase *phase,
 
       job->phase = phase;
       job->final_status = -1;
-      job->duration = duration_model_draw (&phase->config->durations, rand);
+      job->duration = vts_duration_model_sample (&phase->config->durations, rand);
       g_ptr_array_add (phase->jobs, job);
     }
 }
@@ -1668,7 +1571,7 @@ parse_options (BenchConfig  *config,
   if (config->durations_text == NULL)
     config->durations_text = g_strdup ("uniform:20:40");
 
-  return duration_model_parse (&config->durations, config->durations_text, error) &&
+  return vts_duration_model_parse (&config->durations, config->durations_text, error) &&
          parse_strategies (config, strategies, error);
 }
 

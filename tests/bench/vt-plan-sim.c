@@ -33,13 +33,8 @@
 #include <string.h>
 
 #include "vt-bench-util.h"
+#include "vts-duration-model.h"
 #include "vt-schedule-private.h"
-
-typedef struct
-{
-  int    kind;  /* 0 fixed, 1 uniform, 2 lognormal */
-  double a, b;
-} Model;
 
 typedef struct
 {
@@ -51,40 +46,6 @@ typedef struct
 } Figures;
 
 #define BUDGET 60.0
-
-static gboolean
-parse_model (const char *text,
-             Model      *model)
-{
-  g_auto(GStrv) parts = g_strsplit (text, ":", -1);
-  guint n = g_strv_length (parts);
-
-  if (n == 2 && g_str_equal (parts[0], "fixed"))
-    *model = (Model) { 0, g_ascii_strtod (parts[1], NULL), 0 };
-  else if (n == 3 && g_str_equal (parts[0], "uniform"))
-    *model = (Model) { 1, g_ascii_strtod (parts[1], NULL), g_ascii_strtod (parts[2], NULL) };
-  else if (n == 3 && g_str_equal (parts[0], "lognormal"))
-    *model = (Model) { 2, g_ascii_strtod (parts[1], NULL), g_ascii_strtod (parts[2], NULL) };
-  else
-    return FALSE;
-  return TRUE;
-}
-
-/* As vt-bench draws them. */
-static double
-draw (const Model *model,
-      GRand       *rand)
-{
-  double u1, u2;
-
-  if (model->kind == 0)
-    return model->a;
-  if (model->kind == 1)
-    return model->a + (model->b - model->a) * g_rand_double (rand);
-  u1 = 1.0 - g_rand_double (rand);
-  u2 = g_rand_double (rand);
-  return exp (model->a + model->b * sqrt (-2.0 * log (u1)) * cos (2.0 * G_PI * u2));
-}
 
 static VtScheduleConfig
 seed_config (void)
@@ -356,14 +317,15 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   VtScheduleConfig config = seed_config ();
   Frontier frontier = { NULL, NULL };
-  Model model;
+  VtsDurationModel model;
   g_autofree Figures *ours = NULL, *theirs = NULL;
   g_autofree double *ratio = NULL;
   guint timeouts = 0, relative_worse = 0, sets_over_half = 0, sets_both = 0;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) ||
-      !parse_model (durations_text != NULL ? durations_text : "uniform:20:40", &model) ||
+      !vts_duration_model_parse (&model, durations_text != NULL ? durations_text : "uniform:20:40",
+                                 &error) ||
       warm_up < 0 || n_jobs < 1 || n_sets < 1 || latency < 0 ||
       (frontier_path != NULL && !frontier_load (&frontier, frontier_path, &error)))
     {
@@ -395,7 +357,7 @@ main (int   argc,
 
           planned = vt_duration_model_estimate (learned, &estimate) &&
                     vt_schedule_plan_build (&config, &estimate, &plan);
-          follow (&config, planned ? &plan : NULL, latency, draw (&model, warm_rand), rand,
+          follow (&config, planned ? &plan : NULL, latency, vts_duration_model_sample (&model, warm_rand), rand,
                   &delay, &low, &high);
           if (delay >= 0 && low >= 0)
             vt_duration_model_add_interval (learned, low, high);
@@ -407,7 +369,7 @@ main (int   argc,
         {
           double low, high;
 
-          durations[j] = draw (&model, job_rand);
+          durations[j] = vts_duration_model_sample (&model, job_rand);
           counts[j] = follow (&config, planned ? &plan : NULL, latency, durations[j], rand,
                               &delays[j], &low, &high);
         }
