@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "vt-bench-util.h"
+#include "vts-duration-model.h"
 
 int
 vt_bench_compare_doubles (gconstpointer a,
@@ -41,6 +42,28 @@ vt_bench_percentile (GArray *sorted,
                      double  p)
 {
   return vt_bench_percentile_of ((const double *) sorted->data, sorted->len, p);
+}
+
+gboolean
+vt_bench_parse_duration_range (const char  *text,
+                               double      *low,
+                               double      *high,
+                               GError     **error)
+{
+  VtsDurationModel model;
+
+  if (!vts_duration_model_parse (&model, text, error))
+    return FALSE;
+  if (model.kind == VTS_DURATION_LOGNORMAL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--durations: expected uniform:A:B or fixed:S, not \"%s\"", text);
+      return FALSE;
+    }
+
+  *low = model.a;
+  *high = model.kind == VTS_DURATION_UNIFORM ? model.b : model.a;
+  return TRUE;
 }
 
 gboolean

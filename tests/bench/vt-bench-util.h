@@ -27,6 +27,14 @@ double    vt_bench_percentile_of (const double *sorted,
 double    vt_bench_percentile   (GArray     *sorted,
                                  double      p);
 
+/* --durations fixed:S or uniform:A:B, read as vt-server reads a
+ * duration spec (vts-duration-model.c), as the range [@low, @high]: for
+ * the benches that place each job's end themselves. */
+gboolean  vt_bench_parse_duration_range (const char  *text,
+                                         double      *low,
+                                         double      *high,
+                                         GError     **error);
+
 /* Prints "check failed: ROW: WHAT" unless @ok; returns @ok. */
 gboolean  vt_bench_check        (gboolean    ok,
                                  const char *row,

@@ -104,27 +104,15 @@ offline_config_clear (OfflineConfig *config)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (OfflineConfig, offline_config_clear)
 
+/* Jobs that take some time: the network goes while they run. */
 static gboolean
 parse_durations (OfflineConfig  *config,
                  GError        **error)
 {
-  g_auto(GStrv) parts = g_strsplit (config->durations_text, ":", -1);
-  guint n = g_strv_length (parts);
-  char *end_low = NULL, *end_high = NULL;
-
-  if (n == 2 && g_str_equal (parts[0], "fixed"))
-    {
-      config->duration_low = config->duration_high = g_ascii_strtod (parts[1], &end_low);
-      end_high = end_low;
-    }
-  else if (n == 3 && g_str_equal (parts[0], "uniform"))
-    {
-      config->duration_low = g_ascii_strtod (parts[1], &end_low);
-      config->duration_high = g_ascii_strtod (parts[2], &end_high);
-    }
-  if (end_low != NULL && *end_low == '\0' && *end_high == '\0' &&
-      config->duration_low > 0 && config->duration_low <= config->duration_high &&
-      isfinite (config->duration_high))
+  if (!vt_bench_parse_duration_range (config->durations_text, &config->duration_low,
+                                      &config->duration_high, error))
+    return FALSE;
+  if (config->duration_low > 0)
     return TRUE;
 
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

@@ -162,31 +162,6 @@ parse_seconds (const char  *text,
   return end != text && *end == '\0' && isfinite (*value) && *value >= 0;
 }
 
-static gboolean
-parse_durations (ScaleConfig  *config,
-                 GError      **error)
-{
-  g_auto(GStrv) parts = g_strsplit (config->durations_text, ":", -1);
-  guint n = g_strv_length (parts);
-
-  if (n == 2 && g_str_equal (parts[0], "fixed") &&
-      parse_seconds (parts[1], &config->duration_low))
-    {
-      config->duration_high = config->duration_low;
-      return TRUE;
-    }
-  if (n == 3 && g_str_equal (parts[0], "uniform") &&
-      parse_seconds (parts[1], &config->duration_low) &&
-      parse_seconds (parts[2], &config->duration_high) &&
-      config->duration_low <= config->duration_high)
-    return TRUE;
-
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "--durations: expected uniform:A:B (0 <= A <= B) or fixed:S, not \"%s\"",
-               config->durations_text);
-  return FALSE;
-}
-
 /* "N/s" or "N/m", N > 0, as vt-server reads it. */
 static gboolean
 parse_rate_limit (ScaleConfig  *config,
@@ -300,7 +275,8 @@ parse_options (ScaleConfig  *config,
   if (config->durations_text == NULL)
     config->durations_text = g_strdup ("uniform:5:30");
 
-  return parse_durations (config, error) &&
+  return vt_bench_parse_duration_range (config->durations_text, &config->duration_low,
+                                        &config->duration_high, error) &&
          parse_rate_limit (config, error) &&
          parse_rows (config, config->row != NULL ? config->row :
                              strategies != NULL ? strategies :
