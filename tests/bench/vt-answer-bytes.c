@@ -113,12 +113,28 @@ vt_answer_job_id (SoupMessage *msg)
   return id;
 }
 
-gboolean
-vt_answer_says_pending (SoupMessage *msg,
-                        guint        status)
+/* Whether @msg's answer (@status) says the job is still pending:
+ * vt-server's ETag W/"pending", on a 200 and a 304 alike. */
+static gboolean
+says_pending (SoupMessage *msg,
+              guint        status)
 {
   const char *etag = soup_message_headers_get_one (soup_message_get_response_headers (msg), "ETag");
 
   return (status == SOUP_STATUS_OK || status == SOUP_STATUS_NOT_MODIFIED) &&
          g_strcmp0 (etag, "W/\"pending\"") == 0;
+}
+
+void
+vt_answer_count (GHashTable    *tallies,
+                 VtAnswerTally *unchanged,
+                 guint         *said_pending,
+                 SoupMessage   *msg,
+                 guint          status,
+                 guint64        header_bytes,
+                 guint64        body_bytes)
+{
+  vt_answer_tallies_add (tallies, status, header_bytes, body_bytes);
+  if (said_pending != NULL && says_pending (msg, status) && (*said_pending)++ > 0)
+    vt_answer_tally_add (unchanged, header_bytes, body_bytes);
 }

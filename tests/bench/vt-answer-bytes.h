@@ -60,9 +60,18 @@ JsonObject *vt_answer_tallies_to_json (GHashTable            *tallies);
  * stream), in @msg's path (it lives as long as the message's URI); NULL
  * for any other request. */
 const char *vt_answer_job_id          (SoupMessage           *msg);
-/* Whether @msg's answer (@status) says the job is still pending:
- * vt-server's ETag W/"pending", on a 200 and a 304 alike. */
-gboolean    vt_answer_says_pending    (SoupMessage           *msg,
-                                       guint                  status);
+/* Counts @msg's answer (@status and its bytes) in @tallies and, when it
+ * says the job is still pending (vt-server's ETag W/"pending", on a 200
+ * and a 304 alike) and an earlier answer of the job said so too, in
+ * @unchanged: a poll of a job that had not changed. @said_pending counts
+ * the job's answers that said so; %NULL for an answer of no job followed.
+ * The plain server sends no ETag: its answers are never unchanged. */
+void        vt_answer_count           (GHashTable            *tallies,
+                                       VtAnswerTally         *unchanged,
+                                       guint                 *said_pending,
+                                       SoupMessage           *msg,
+                                       guint                  status,
+                                       guint64                header_bytes,
+                                       guint64                body_bytes);
 
 G_END_DECLS

@@ -271,10 +271,8 @@ count_job_request (const char *path)
     job->requests++;
 }
 
-/* An answer received while recording: its bytes by status, and, when it
- * says the job is still pending and an earlier answer said so too, as a
- * poll of a job that had not changed. The plain server sends no ETag: its
- * answers are never counted as such. */
+/* An answer received while recording: its bytes by status and, if it
+ * is one, as a poll of a job that had not changed (vt_answer_count()). */
 static void
 count_job_answer (SoupMessage *msg,
                   guint        status,
@@ -287,9 +285,8 @@ count_job_answer (SoupMessage *msg,
 
   if (recorded_answers == NULL)
     return;
-  vt_answer_tallies_add (recorded_answers, status, header_bytes, body_bytes);
-  if (job != NULL && vt_answer_says_pending (msg, status) && job->said_pending++ > 0)
-    vt_answer_tally_add (recorded_unchanged, header_bytes, body_bytes);
+  vt_answer_count (recorded_answers, recorded_unchanged, job != NULL ? &job->said_pending : NULL,
+                   msg, status, header_bytes, body_bytes);
 }
 
 static void

@@ -575,9 +575,8 @@ on_answer (SoupMessage *msg,
 
   if (run == NULL)
     return;
-  vt_answer_tallies_add (run->answers, status, header_bytes, body_bytes);
-  if (job != NULL && vt_answer_says_pending (msg, status) && job->pending_answers++ > 0)
-    vt_answer_tally_add (&run->unchanged, header_bytes, body_bytes);
+  vt_answer_count (run->answers, &run->unchanged, job != NULL ? &job->pending_answers : NULL,
+                   msg, status, header_bytes, body_bytes);
 }
 
 static const VtAnswerWatcher answer_watcher = { on_answer, NULL };
