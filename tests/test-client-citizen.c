@@ -355,8 +355,7 @@ test_offline_feed_long_poll (void)
   vt_test_wait_requests (server, "/feeds/{fid}/jobs", 1);
   g_assert_cmpuint (vt_test_server_gauge (server, "vt_feed_jobs", G_N_ELEMENTS (ends)), ==,
                     G_N_ELEMENTS (ends));
-  while (vt_test_server_gauge (server, "vt_open_long_polls", 1) != 1)
-    vt_test_iterate (FALSE);
+  vt_test_wait_gauge (server, "vt_open_long_polls", 1);
 
   vt_fake_network_monitor_set (network, FALSE, FALSE);
   run_for (S (1.0));

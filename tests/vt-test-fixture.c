@@ -744,3 +744,16 @@ vt_test_wait_requests (VtTestServer *server,
 
   g_source_remove (tick);
 }
+
+void
+vt_test_wait_gauge (VtTestServer *server,
+                    const char   *name,
+                    guint         value)
+{
+  guint tick = g_timeout_add (10, on_tick, NULL);
+
+  while (vt_test_server_read_gauge (server, name) != value)
+    vt_test_iterate (TRUE);
+
+  g_source_remove (tick);
+}

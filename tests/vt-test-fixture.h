@@ -271,4 +271,9 @@ void      vt_test_wait_requests    (VtTestServer   *server,
                                     const char     *route,
                                     guint           n);
 
+/* Runs the main context until the gauge @name of @server reads @value. */
+void      vt_test_wait_gauge       (VtTestServer   *server,
+                                    const char     *name,
+                                    guint           value);
+
 G_END_DECLS

@@ -229,6 +229,25 @@ scrape_requests (SoupSession        *session,
   return total;
 }
 
+/* Whether to scrape once more, the value sought not read yet: until
+ * @deadline, a millisecond apart, so that a loaded machine's CPU goes to
+ * the server rather than to scrapes. */
+static gboolean
+scrape_again (gint64 deadline)
+{
+  if (g_get_monotonic_time () >= deadline)
+    return FALSE;
+
+  g_usleep (G_TIME_SPAN_MILLISECOND);
+  return TRUE;
+}
+
+static gint64
+scrape_deadline (void)
+{
+  return g_get_monotonic_time () + (gint64) (5 * G_TIME_SPAN_SECOND * vt_test_time_scale ());
+}
+
 guint
 vt_test_server_count_requests (VtTestServer       *server,
                                const char * const *routes,
@@ -236,16 +255,30 @@ vt_test_server_count_requests (VtTestServer       *server,
 {
   g_autoptr(SoupSession) session = soup_session_new ();
   g_autofree char *url = g_strconcat (server->url, "/metrics", NULL);
-  guint total = 0;
+  gint64 deadline = scrape_deadline ();
+  guint total;
 
-  for (guint scrape = 0; scrape < 50; scrape++)
-    {
-      total = scrape_requests (session, url, routes);
-      if (total >= at_least)
-        break;
-    }
+  do
+    total = scrape_requests (session, url, routes);
+  while (total < at_least && scrape_again (deadline));
 
   return total;
+}
+
+/* One scrape's value of the gauge @name; G_MAXUINT if it has none. */
+static guint
+scrape_gauge (SoupSession *session,
+              const char  *url,
+              const char  *name)
+{
+  g_auto(GStrv) lines = scrape (session, url);
+  g_autofree char *prefix = g_strconcat (name, " ", NULL);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      return (guint) g_ascii_strtoull (lines[i] + strlen (prefix), NULL, 10);
+
+  return G_MAXUINT;
 }
 
 guint
@@ -255,19 +288,24 @@ vt_test_server_gauge (VtTestServer *server,
 {
   g_autoptr(SoupSession) session = soup_session_new ();
   g_autofree char *url = g_strconcat (server->url, "/metrics", NULL);
-  g_autofree char *prefix = g_strconcat (name, " ", NULL);
-  guint value = G_MAXUINT;
+  gint64 deadline = scrape_deadline ();
+  guint value;
 
-  for (guint attempt = 0; attempt < 50 && value != expected; attempt++)
-    {
-      g_auto(GStrv) lines = scrape (session, url);
-
-      for (guint i = 0; lines[i] != NULL; i++)
-        if (g_str_has_prefix (lines[i], prefix))
-          value = (guint) g_ascii_strtoull (lines[i] + strlen (prefix), NULL, 10);
-    }
+  do
+    value = scrape_gauge (session, url, name);
+  while (value != expected && scrape_again (deadline));
 
   return value;
+}
+
+guint
+vt_test_server_read_gauge (VtTestServer *server,
+                           const char   *name)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (server->url, "/metrics", NULL);
+
+  return scrape_gauge (session, url, name);
 }
 
 void

@@ -34,19 +34,24 @@ GPid          vt_test_server_get_pid    (VtTestServer *server);
 const char   *vt_test_server_get_path   (void);
 
 /* The requests the server counted (GET /metrics) on the given routes
- * (NULL-terminated), summed. The server counts a request once it has
- * written the whole answer, which can be just after the client read it:
- * scrapes are repeated (each a round trip to the server's one thread) until
- * the sum reaches @at_least, 50 times at most. */
+ * (NULL-terminated), summed. The server counts a request once libsoup is
+ * done with it, which can be well after the client read the whole answer
+ * (a chunked body's last chunk is written by a close that runs in GLib's
+ * thread pool): scrapes are repeated until the sum reaches @at_least, for
+ * 5 s (scaled) at most; returns the last sum read. */
 guint         vt_test_server_count_requests (VtTestServer       *server,
                                              const char * const *routes,
                                              guint               at_least);
 
 /* A gauge of GET /metrics (vt_open_streams, say), scraped until it equals
- * @expected, 50 times at most; returns the last value read. */
+ * @expected, for 5 s (scaled) at most; returns the last value read. */
 guint         vt_test_server_gauge          (VtTestServer       *server,
                                              const char         *name,
                                              guint               expected);
+
+/* The gauge @name of GET /metrics, scraped once (G_MAXUINT if absent). */
+guint         vt_test_server_read_gauge     (VtTestServer       *server,
+                                             const char         *name);
 
 /* The command that runs a spawned program under valgrind when the tests
  * do (`meson test --setup valgrind` sets VT_VALGRIND), NULL-terminated;
